@@ -1,0 +1,49 @@
+# Paper Notes: two commands on a fresh machine (python3.11+, git, make):
+#   make serve   set up .venv, build and serve the site at http://127.0.0.1:8000
+#   make test    set up .venv and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NAME ?=
+export NO_MKDOCS_2_WARNING := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup serve build test execute check bench lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict --clean --site-dir site
+
+# Unit tests, integrity tests, the site build, and nbval re-executing every twin in parallel.
+test: $(STAMP)
+	$(BIN)/python -m pytest tests companions --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval-sanitize.cfg -n 2 --dist loadfile
+
+# Re-execute companions cleanly and rewrite their twins: all, or one with NAME=slug.
+execute: $(STAMP)
+	$(BIN)/python -m papernotes execute $(NAME)
+
+check: $(STAMP)
+	$(BIN)/python -m papernotes check
+
+bench: $(STAMP)
+	$(BIN)/python -m papernotes bench $(NAME)
+
+# Re-pin every dependency to what is installed now (after changing pyproject.toml).
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^papernotes' > constraints.txt
+
+clean:
+	rm -rf site .cache

@@ -1,0 +1,15 @@
+"""Shared plumbing for Paper Notes companions: one concept per module.
+
+- environment: seeds, thread count, deterministic kernels
+- data: bundled and generated data sets
+- training: a tiny training loop and accuracy
+- claims: the claim ledger every companion ends with
+- timing: wall-clock and peak-memory measurement for benchmarks
+- cores: load a companion's method core without running the notebook
+"""
+
+from papernotes.claims import Claim, ClaimLedger, Verdict
+from papernotes.cores import load_core
+from papernotes.environment import configure
+
+__all__ = ["Claim", "ClaimLedger", "Verdict", "configure", "load_core"]

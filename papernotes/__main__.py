@@ -1,0 +1,71 @@
+"""Command line: python -m papernotes {execute,check,bench} ..."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from papernotes.notes import COMPANIONS_DIR
+
+
+def _companions(names: list[str]) -> list[Path]:
+    available = sorted(COMPANIONS_DIR.glob("*.py"))
+    if not names:
+        return available
+    by_name = {p.stem: p for p in available}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise SystemExit(f"unknown companion(s) {unknown}; choose from {sorted(by_name)}")
+    return [by_name[n] for n in names]
+
+
+def _execute(args) -> int:
+    from papernotes.notebooks import execute_all
+
+    execute_all(_companions(args.names))
+    return 0
+
+
+def _check(args) -> int:
+    from papernotes.integrity import all_problems
+
+    failed = 0
+    for name, problems in all_problems(Path(".")).items():
+        print(f"{'ok  ' if not problems else 'FAIL'} {name}")
+        for problem in problems:
+            print(f"     - {problem}")
+        failed += len(problems)
+    print(f"{failed} problem(s)" if failed else "all integrity checks pass")
+    return 1 if failed else 0
+
+
+def _bench(args) -> int:
+    import runpy
+
+    scripts = sorted(Path("benchmarks").glob("bench_*.py"))
+    if args.names:
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.names]
+        if not scripts:
+            raise SystemExit(f"no benchmark named {args.names}; see benchmarks/")
+    for script in scripts:
+        print(f"== {script}", flush=True)
+        runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m papernotes", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("execute", help="re-execute companions (all, or those named) and write their twins")
+    run.add_argument("names", nargs="*", help="companion slugs, e.g. efficientnet")
+    run.set_defaults(func=_execute)
+    check = commands.add_parser("check", help="run the integrity checks with actionable messages")
+    check.set_defaults(func=_check)
+    bench = commands.add_parser("bench", help="run the benchmarks (all, or those named)")
+    bench.add_argument("names", nargs="*", help="benchmark names, e.g. efficientnet")
+    bench.set_defaults(func=_bench)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

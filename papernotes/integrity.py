@@ -1,0 +1,165 @@
+"""Integrity checks across notes and companions, each problem an actionable message."""
+
+import posixpath
+import re
+from pathlib import Path
+
+import nbformat
+
+from papernotes.claims import read_claims
+from papernotes.notebooks import pair_problems
+from papernotes.notes import (
+    CLAIMS_PLACEHOLDER,
+    COMPANIONS_DIR,
+    NOTES_DIR,
+    FrontMatterError,
+    front_matter_problems,
+    load_note,
+    note_paths,
+)
+
+DEFAULT_BUDGET_S = 90
+_MD_LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_SECTIONS = ("Setup", "Method", "Checks against references", "Baseline", "Claims", "Small experiment", "What this does not show")
+
+
+def _notes(root: Path):
+    notes, problems = [], []
+    for path in note_paths(root):
+        try:
+            note = load_note(root / path)
+        except FrontMatterError as error:
+            problems.append(str(error).replace(str(root / path), str(path)))
+            continue
+        notes.append((path, note))
+    return notes, problems
+
+
+def front_matter(root: Path = Path(".")) -> list[str]:
+    notes, problems = _notes(root)
+    for path, note in notes:
+        problems += front_matter_problems(note.meta, str(path), path.stem)
+    return problems
+
+
+def pairing(root: Path = Path(".")) -> list[str]:
+    """Every note has a companion (or says why not) and every companion a note."""
+    notes, problems = _notes(root)
+    slugs = {path.stem for path, _ in notes}
+    for path, note in notes:
+        py = root / COMPANIONS_DIR / f"{path.stem}.py"
+        if note.meta.get("companion") == "none":
+            if py.exists():
+                problems.append(f"{path}: says 'companion: none' but {COMPANIONS_DIR / py.name} exists")
+        elif not py.exists():
+            problems.append(f"{path}: has no companion; create {COMPANIONS_DIR}/{path.stem}.py or set 'companion: none' with 'no_companion_reason'")
+    for py in sorted((root / COMPANIONS_DIR).glob("*.py")):
+        if py.stem not in slugs:
+            problems.append(f"{COMPANIONS_DIR / py.name}: has no note; create {NOTES_DIR}/<topic>/{py.stem}.md")
+    return problems
+
+
+def twins(root: Path = Path(".")) -> list[str]:
+    problems = []
+    for py in sorted((root / COMPANIONS_DIR).glob("*.py")):
+        problems += [p.replace(str(root) + "/", "") for p in pair_problems(py)]
+    return problems
+
+
+def structure(root: Path = Path(".")) -> list[str]:
+    """Each companion has the fixed sections, in order, and a core between markers."""
+    import jupytext
+
+    from papernotes.cores import core_source
+
+    problems = []
+    for py in sorted((root / COMPANIONS_DIR).glob("*.py")):
+        name = COMPANIONS_DIR / py.name
+        headings = [
+            line[3:].strip()
+            for cell in jupytext.read(py).cells if cell.cell_type == "markdown"
+            for line in cell.source.splitlines() if line.startswith("## ")
+        ]
+        found = [next((h for h in headings if h.startswith(s)), None) for s in _SECTIONS]
+        missing = [s for s, h in zip(_SECTIONS, found) if h is None]
+        if missing:
+            problems.append(f"{name}: missing '## ' section(s) {missing}; the order is {list(_SECTIONS)}")
+        elif [headings.index(h) for h in found] != sorted(headings.index(h) for h in found):
+            problems.append(f"{name}: sections out of order; the order is {list(_SECTIONS)}")
+        try:
+            core_source(py)
+        except ValueError as error:
+            problems.append(f"{name}: {error}".replace(str(py), str(name)))
+    return problems
+
+
+def claims(root: Path = Path(".")) -> list[str]:
+    """The claim IDs a note lists are exactly those its executed companion records."""
+    notes, problems = _notes(root)
+    for path, note in notes:
+        if note.meta.get("companion") in (None, "none"):
+            continue
+        twin = root / COMPANIONS_DIR / f"{path.stem}.ipynb"
+        if not twin.exists():
+            continue  # reported by twins()
+        ledger = read_claims(twin)
+        if ledger is None:
+            problems.append(f"{COMPANIONS_DIR / twin.name}: records no claims; end its Claims section with ledger.show()")
+            continue
+        ours = [c["id"] for c in ledger["claims"]]
+        listed = [str(c) for c in note.meta.get("claims") or []]
+        if sorted(ours) != sorted(listed):
+            only_note = sorted(set(listed) - set(ours))
+            only_companion = sorted(set(ours) - set(listed))
+            problems.append(
+                f"{path}: claim IDs differ from {COMPANIONS_DIR / twin.name}: only in the note {only_note}, only in the companion {only_companion}"
+            )
+        if CLAIMS_PLACEHOLDER not in note.body:
+            problems.append(f"{path}: has a companion but no '{CLAIMS_PLACEHOLDER}' line where its claims table goes")
+    return problems
+
+
+def _page_exists(root: Path, url: str) -> bool:
+    """Does a site-relative directory URL (e.g. 'notes/vision/efficientnet/') name a page?"""
+    url = url.split("#")[0].strip("/")
+    if url in ("", "."):
+        return (root / "docs/index.md").exists()
+    if url.startswith("companions/"):
+        return (root / COMPANIONS_DIR / (url.split("/")[1].removesuffix(".ipynb") + ".ipynb")).exists()
+    candidates = [root / "docs" / f"{url}.md", root / "docs" / url / "index.md", root / "docs" / url]
+    return any(c.is_file() for c in candidates) or url in ("papers", "papers.md")
+
+
+def notebook_links(root: Path = Path(".")) -> list[str]:
+    """Links inside twins are neither checked nor rewritten by mkdocs: check them here.
+
+    A companion page is served at companions/<slug>/, so a link to a note is written
+    '../../notes/<topic>/<slug>/'.
+    """
+    problems = []
+    for twin in sorted((root / COMPANIONS_DIR).glob("*.ipynb")):
+        page = f"companions/{twin.stem}/"
+        for cell in nbformat.read(twin, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for target in _MD_LINK.findall(cell.source):
+                if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                    continue
+                resolved = posixpath.normpath(posixpath.join(page, target.split("#")[0]))
+                if resolved.startswith("..") or not _page_exists(root, resolved):
+                    problems.append(f"{COMPANIONS_DIR / twin.name}: link '{target}' leads nowhere on the site (resolves to '{resolved}')")
+    return problems
+
+
+CHECKS = {
+    "front matter": front_matter,
+    "notes and companions": pairing,
+    "companion structure": structure,
+    "executed twins": twins,
+    "claim IDs": claims,
+    "links in notebooks": notebook_links,
+}
+
+
+def all_problems(root: Path = Path(".")) -> dict[str, list[str]]:
+    return {name: check(root) for name, check in CHECKS.items()}

@@ -1,0 +1,116 @@
+"""Notes and their front matter: where they live, what fields they must have."""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+NOTES_DIR = Path("docs/notes")
+COMPANIONS_DIR = Path("companions")
+CLAIMS_PLACEHOLDER = "<!-- claims-table -->"
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.DOTALL)
+_ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# field -> (type, what is expected, in words a newcomer can act on)
+REQUIRED_FIELDS = {
+    "title": (str, "the paper's title"),
+    "authors": (list, "a list of author names, e.g. [Mingxing Tan, Quoc V. Le]"),
+    "year": (int, "the publication year as a number, e.g. 2019"),
+    "venue": (str, "where it appeared, e.g. ICML 2019"),
+    "tags": (list, "a list of topic tags, e.g. [scaling, architecture]"),
+    "companion": (str, "the companion's slug (the note's own file name), or 'none'"),
+}
+
+
+class FrontMatterError(ValueError):
+    """A note's front matter is missing, malformed or incomplete."""
+
+
+@dataclass(frozen=True)
+class Note:
+    path: Path  # relative to the repository root
+    meta: dict
+    body: str
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+    @property
+    def topic(self) -> str:
+        return self.path.parent.name
+
+    @property
+    def companion(self) -> str | None:
+        return None if self.meta["companion"] == "none" else self.meta["companion"]
+
+    @property
+    def companion_py(self) -> Path:
+        return COMPANIONS_DIR / f"{self.slug}.py"
+
+    @property
+    def companion_twin(self) -> Path:
+        return COMPANIONS_DIR / f"{self.slug}.ipynb"
+
+
+def split_front_matter(text: str, path: str = "<note>") -> tuple[dict, str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise FrontMatterError(f"{path}: no front matter; the file must start with a '---' YAML block")
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as error:
+        raise FrontMatterError(f"{path}: front matter is not valid YAML: {error}") from None
+    if not isinstance(meta, dict):
+        raise FrontMatterError(f"{path}: front matter must be a mapping of field: value")
+    return meta, text[match.end():]
+
+
+def front_matter_problems(meta: dict, path: str, slug: str) -> list[str]:
+    """Every way ``meta`` breaks the schema, one actionable message each."""
+    problems = []
+    for field, (kind, expected) in REQUIRED_FIELDS.items():
+        if field not in meta:
+            problems.append(f"{path}: front matter field '{field}' is missing; expected {expected}")
+        elif not isinstance(meta[field], kind) or isinstance(meta[field], bool) or meta[field] in ("", []):
+            problems.append(f"{path}: front matter field '{field}' is {meta[field]!r}; expected {expected}")
+    arxiv = meta.get("arxiv")
+    if arxiv is None:
+        if not meta.get("url"):
+            problems.append(f"{path}: front matter needs 'arxiv' (e.g. '1905.11946', quoted) or, for a paper without one, 'url'")
+    elif not isinstance(arxiv, str) or not _ARXIV_ID.match(arxiv):
+        problems.append(f"{path}: front matter field 'arxiv' is {arxiv!r}; expected an arXiv id as a quoted string, e.g. '1905.11946'")
+    if not _SLUG.match(slug):
+        problems.append(f"{path}: file name {slug!r} is not a slug; use lowercase words joined by '-'")
+    companion = meta.get("companion")
+    if companion == "none":
+        if not str(meta.get("no_companion_reason", "")).strip():
+            problems.append(f"{path}: 'companion: none' needs 'no_companion_reason' saying why")
+    elif isinstance(companion, str) and companion != slug:
+        problems.append(f"{path}: 'companion' is {companion!r} but must equal the note's slug {slug!r}")
+    if isinstance(companion, str) and companion != "none":
+        claims = meta.get("claims")
+        if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims) or not claims:
+            problems.append(f"{path}: front matter needs 'claims', the companion's claim IDs, e.g. [C1, C2, C3]")
+    return problems
+
+
+def load_note(path: Path) -> Note:
+    meta, body = split_front_matter(path.read_text(encoding="utf-8"), str(path))
+    return Note(path, meta, body)
+
+
+def note_paths(root: Path = Path(".")) -> list[Path]:
+    return sorted(p.relative_to(root) for p in (root / NOTES_DIR).rglob("*.md"))
+
+
+def load_notes(root: Path = Path(".")) -> list[Note]:
+    """Every note whose front matter parses; integrity checks report the others."""
+    notes = []
+    for path in note_paths(root):
+        meta, body = split_front_matter((root / path).read_text(encoding="utf-8"), str(path))
+        notes.append(Note(path, meta, body))
+    return notes
