@@ -6,10 +6,11 @@ import warnings
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 
 def configure(seed: int = 0, threads: int = 1) -> torch.Generator:
-    """Seed every generator, fix the thread count and ask for deterministic kernels.
+    """Seed every generator, fix the thread counts and ask for deterministic kernels.
 
     Float32 reductions depend on how many threads split them, so a notebook executed with
     two threads can print different digits than one executed with one. Pinning the count
@@ -25,6 +26,8 @@ def configure(seed: int = 0, threads: int = 1) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
+    # numpy's BLAS (scikit-learn, scipy) splits work by thread count too; pin it for good.
+    threadpool_limits(threads)
     torch.use_deterministic_algorithms(True)
     # tqdm.auto warns once per kernel when ipywidgets is absent; it is noise in compared stderr.
     warnings.filterwarnings("ignore", message="IProgress not found")
