@@ -23,6 +23,7 @@
 # %%
 import math
 
+import matplotlib.pyplot as plt
 import timm
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -309,6 +310,19 @@ for name, (width, depth, resolution) in EFFICIENTNET_COEFFS.items():
     implied[name] = phis
     growth = macs[name] / macs["efficientnet_b0"]
     print(f"{name:16} {phis[0]:>9.2f} {phis[1]:>9.2f} {phis[2]:>8.2f} {growth:>8.2f} {math.log2(growth):>6.2f}")
+
+# %% [markdown]
+# The same table as a picture: under Eq. 3 the three markers of each model would coincide.
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.2))
+names = [k.removeprefix("efficientnet_").upper() for k in implied]
+for index, (label, marker) in enumerate([("depth", "o"), ("width", "s"), ("resolution", "^")]):
+    ax.plot(names, [phis[index] for phis in implied.values()], marker=marker, linestyle="none", label=f"φ implied by {label}")
+ax.set_ylabel("implied φ")
+ax.set_title("Released EfficientNets against Eq. 3")
+ax.legend()
+plt.show()
 
 # %%
 ledger.record(

@@ -58,3 +58,24 @@ def peak_memory_bytes(make_fn: Callable[[], Callable[[], object]]) -> int:
     result = queue.get(timeout=600)
     child.join()
     return max(int(result), 0)
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int = 1) -> dict[str, float]:
+    """Median seconds of each function, sampled round-robin.
+
+    Alternating the candidates spreads any background load over all of them alike, so
+    their ratios stay meaningful on a busy machine.
+    """
+    if repeat < 1 or warmup < 0:
+        raise ValueError(f"repeat must be >= 1 and warmup >= 0, got repeat={repeat!r}, warmup={warmup!r}")
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}

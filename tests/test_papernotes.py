@@ -1,0 +1,111 @@
+"""The helper package: claim validation, core loading, seeding."""
+
+import textwrap
+
+import pytest
+import torch
+
+from papernotes import ClaimLedger, Verdict, configure, load_core
+from papernotes.claims import CLAIMS_MIME, claims_markdown
+
+
+def test_ledger_round_trips_to_json_and_markdown():
+    ledger = ClaimLedger("demo")
+    ledger.record("C1", "a | b", "Table 1", "1.0", "1.0", Verdict.EXACT)
+    ledger.record("C2", "needs GPUs", "Table 2", "80%", "not measured", Verdict.NOT_CHECKABLE, "ImageNet")
+    data = ledger.to_json()
+    assert [c["verdict"] for c in data["claims"]] == ["exact", "not checkable on CPU"]
+    table = claims_markdown(data["claims"])
+    assert "a \\| b" in table  # a pipe in a claim must not split the row
+    assert table.count("\n") == 3
+    assert CLAIMS_MIME.startswith("application/")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(id="1"), "claim id"),
+        (dict(verdict="exact"), "verdict must be a Verdict"),
+        (dict(ours=""), "ours must not be empty"),
+        (dict(verdict=Verdict.WITHIN_TOLERANCE), "needs detail"),
+        (dict(verdict=Verdict.NOT_REPRODUCED), "needs detail"),
+    ],
+)
+def test_claims_reject_incomplete_records(kwargs, message):
+    args = dict(id="C1", claim="c", where="w", paper="p", ours="o", verdict=Verdict.EXACT) | kwargs
+    with pytest.raises(ValueError, match=message):
+        ClaimLedger("demo").record(**args)
+
+
+def test_duplicate_claim_ids_are_rejected():
+    ledger = ClaimLedger("demo")
+    ledger.record("C1", "c", "w", "p", "o", Verdict.EXACT)
+    with pytest.raises(ValueError, match="twice"):
+        ledger.record("C1", "c", "w", "p", "o", Verdict.EXACT)
+
+
+def _write(tmp_path, body):
+    path = tmp_path / "demo.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def test_load_core_runs_only_the_marked_regions(tmp_path):
+    path = _write(tmp_path, """\
+        raise RuntimeError("the notebook outside the core must not run")
+        # --8<-- [start:core]
+        VALUE = 2
+        # --8<-- [end:core]
+        # --8<-- [start:core-more]
+        def double():
+            return VALUE * 2
+        # --8<-- [end:core-more]
+        """)
+    core = load_core(path)
+    assert core.double() == 4
+
+
+def test_load_core_keeps_line_numbers(tmp_path):
+    path = _write(tmp_path, """\
+        x = 1
+        # --8<-- [start:core]
+        def broken():
+            raise KeyError("here")
+        # --8<-- [end:core]
+        """)
+    with pytest.raises(KeyError) as info:
+        load_core(path).broken()
+    assert info.traceback[-1].lineno + 1 == 4  # pytest counts from 0
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("x = 1\n", "no '# --8<-- \\[start:core\\]' region"),
+        ("# --8<-- [start:core]\nx = 1\n", "never closed"),
+        ("# --8<-- [start:core]\nx = 1\n# --8<-- [end:core-other]\n", "does not close"),
+    ],
+)
+def test_load_core_rejects_broken_markers(tmp_path, body, message):
+    with pytest.raises(ValueError, match=message):
+        load_core(_write(tmp_path, body))
+
+
+@pytest.fixture
+def restore_torch_settings():
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
+
+def test_configure_is_reproducible_and_validates(restore_torch_settings):
+    configure(seed=3)
+    first = torch.randn(4)
+    configure(seed=3)
+    torch.testing.assert_close(torch.randn(4), first, rtol=0, atol=0)
+    assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="threads"):
+        configure(threads=0)
+    with pytest.raises(ValueError, match="seed"):
+        configure(seed=-1)
