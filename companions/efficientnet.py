@@ -21,16 +21,17 @@
 # One thread and fixed seeds, so that every printed number is the same on every run.
 
 # %%
+from papernotes import ClaimLedger, Verdict, configure
+
+generator = configure(seed=0, threads=1)  # before importing timm: it also silences tqdm's widget warning
+
+# %%
 import math
 
 import matplotlib.pyplot as plt
 import timm
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-
-from papernotes import ClaimLedger, Verdict, configure
-
-configure(seed=0, threads=1)
 
 # %% [markdown]
 # ## Method (the core)
