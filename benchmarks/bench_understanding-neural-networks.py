@@ -1,0 +1,34 @@
+"""The measurement core against the cheapest thing that touches the same weights: a tensor copy.
+
+Run with `make bench NAME=understanding-neural-networks`.
+"""
+
+import torch
+
+from papernotes import configure, load_core
+from papernotes.timing import median_seconds
+
+configure(seed=0, threads=2)
+core = load_core("companions/understanding-neural-networks.py")
+
+
+def main():
+    torch.set_num_threads(2)
+    model, other = core.make_mlp(64, 128, 2, 10), core.make_mlp(64, 128, 2, 10)  # the companion's width-128 MLP
+    params = list(model.parameters())
+    timings = {
+        "floor: copy every weight": median_seconds(lambda: [p.detach().clone() for p in params], repeat=7, min_time=0.05),
+        "weight_bytes (float32, LZMA)": median_seconds(lambda: core.weight_bytes(model), repeat=5, warmup=1),
+        "weight_bytes (4-bit codes, LZMA)": median_seconds(lambda: core.weight_bytes(model, bits=4), repeat=5, warmup=1),
+        "prune_and_quantize (10%, 4 bits)": median_seconds(lambda: core.prune_and_quantize(model, 0.1, 4), repeat=7, min_time=0.05),
+        "align_hidden_units": median_seconds(lambda: core.align_hidden_units(model, other), repeat=7, min_time=0.05),
+    }
+    floor = timings["floor: copy every weight"]
+    print(f"MLP 64-128-128-10: {sum(p.numel() for p in params):,} parameters")
+    print(f"{'what':34} {'seconds':>10} {'/ floor':>10}")
+    for name, seconds in timings.items():
+        print(f"{name:34} {seconds:>10.6f} {seconds / floor:>10.0f}")
+
+
+if __name__ == "__main__":
+    main()
