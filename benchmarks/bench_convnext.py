@@ -1,0 +1,36 @@
+"""The ConvNeXt block, forward, against timm's ConvNeXtBlock and two floors.
+
+Same weights, same input. The block's depthwise 7x7 conv is its memory-bound part and its
+two 1x1 layers (linear, C -> 4C -> C) its compute-bound part; the floors are that depthwise
+conv alone and a plain copy of the input, both on the same (B, C, H, W) tensor. Shapes: the
+first and third stages of ConvNeXt-T at 224 px, batch 8.
+"""
+
+import torch
+from timm.models.convnext import ConvNeXtBlock as TimmConvNeXtBlock
+
+from papernotes import load_core
+from papernotes.timing import interleaved_medians
+
+torch.set_num_threads(2)
+core = load_core("companions/convnext.py")
+SHAPES = [(8, 96, 56, 56), (8, 384, 14, 14)]  # (B, C, H, W)
+
+print("ConvNeXt block forward, float32, 2 threads (shared machine: read the ratios, not the times)")
+print(f"{'shape':20} {'ours ms':>8} {'timm ms':>8} {'dwconv ms':>9} {'copy ms':>8} {'ours/timm':>9} {'ours/dwconv':>11} {'ours/copy':>9}")
+for shape in SHAPES:
+    dim = shape[1]
+    reference = TimmConvNeXtBlock(dim).eval()
+    ours = core.ConvNeXtBlock(dim).eval()
+    ours.load_state_dict(dict(zip(ours.state_dict().keys(), reference.state_dict().values())))
+    x = torch.randn(shape)
+    with torch.inference_mode():
+        torch.testing.assert_close(ours(x), reference(x))
+        t = interleaved_medians(
+            {"ours": lambda: ours(x), "timm": lambda: reference(x), "dwconv": lambda: ours.dwconv(x), "copy": lambda: x.clone()},
+            repeat=9, warmup=2,
+        )
+    print(
+        f"{str(shape):20} {t['ours'] * 1e3:>8.2f} {t['timm'] * 1e3:>8.2f} {t['dwconv'] * 1e3:>9.2f} {t['copy'] * 1e3:>8.2f} "
+        f"{t['ours'] / t['timm']:>9.2f} {t['ours'] / t['dwconv']:>11.2f} {t['ours'] / t['copy']:>9.2f}"
+    )
