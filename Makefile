@@ -26,10 +26,11 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict --clean --site-dir site
 
-# Unit tests, integrity tests, the site build, and nbval re-executing every twin in parallel.
+# Unit tests, integrity tests, the site build (also in a browser, skipped without chromium),
+# and nbval re-executing every twin in parallel. -rs prints why a test was skipped.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests companions --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval-sanitize.cfg -n 2 --dist loadfile
+		--nbval-sanitize-with tests/nbval-sanitize.cfg -n 2 --dist loadfile -rs
 
 # Re-execute companions cleanly and rewrite their twins: all, or one with NAME=slug.
 execute: $(STAMP)

@@ -1,10 +1,11 @@
-"""Command line: python -m papernotes {execute,check,bench} ..."""
+"""Command line: python -m papernotes {new,execute,check,bench} ..."""
 
 import argparse
 import sys
 from pathlib import Path
 
 from papernotes.notes import COMPANIONS_DIR
+from papernotes.scaffold import add_arguments
 
 
 def _companions(names: list[str]) -> list[Path]:
@@ -38,6 +39,17 @@ def _check(args) -> int:
     return 1 if failed else 0
 
 
+def _new(args) -> int:
+    from papernotes.scaffold import new_paper
+
+    note, companion = new_paper(args)
+    print(f"created {note}\ncreated {companion}")
+    print("next: fill in both (and the note's 'authors' if empty), then run")
+    print(f"  make execute NAME={args.slug}  (writes {companion.with_suffix('.ipynb')})")
+    print("  make check  (the integrity checks)")
+    return 0
+
+
 def _bench(args) -> int:
     import runpy
 
@@ -55,6 +67,9 @@ def _bench(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m papernotes", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    new = commands.add_parser("new", help="start a paper: a note and a companion from templates")
+    add_arguments(new)
+    new.set_defaults(func=_new)
     run = commands.add_parser("execute", help="re-execute companions (all, or those named) and write their twins")
     run.add_argument("names", nargs="*", help="companion slugs, e.g. efficientnet")
     run.set_defaults(func=_execute)

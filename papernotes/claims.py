@@ -25,6 +25,15 @@ class Verdict(str, Enum):
     NOT_CHECKABLE = "not checkable on CPU"
 
 
+# What each verdict promises a reader; the home page shows it beside the counts.
+VERDICT_MEANINGS = {
+    Verdict.EXACT: "our value equals the paper's (to its printed precision)",
+    Verdict.WITHIN_TOLERANCE: "close, with the tolerance stated",
+    Verdict.REPRODUCED_SMALL: "the effect shows on small data, with the setup stated",
+    Verdict.NOT_REPRODUCED: "measured and not found, with the numbers",
+    Verdict.NOT_CHECKABLE: "needs resources a CPU does not have, with the reason",
+}
+
 # Verdicts that mean nothing without a sentence: which tolerance, what scale, why not.
 _NEEDS_DETAIL = {
     Verdict.WITHIN_TOLERANCE: "the tolerance used",
@@ -114,3 +123,23 @@ def read_claims(notebook: str | Path) -> dict | None:
             if payload is not None:
                 return payload
     return None
+
+
+def _recorded_ids(source: str) -> list[str]:
+    return re.findall(r"\.record\(\s*[\"'](C[1-9]\d*)[\"']", source)
+
+
+def claim_fragments(notebook: str | Path) -> dict[str, str]:
+    """Where on the companion page each claim is checked, as a URL fragment (without '#').
+
+    A claim's own ``anchor`` wins; otherwise the code cell that records it (nbconvert gives
+    each cell the id 'cell-id=<cell id>'); otherwise the Claims heading.
+    """
+    data = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    fragments = {}
+    for cell in data.get("cells", []):
+        if cell.get("cell_type") == "code" and cell.get("id"):
+            for claim_id in _recorded_ids("".join(cell.get("source", ""))):
+                fragments.setdefault(claim_id, f"cell-id={cell['id']}")
+    ledger = read_claims(notebook) or {"claims": []}
+    return {c["id"]: c.get("anchor") or fragments.get(c["id"], "claims") for c in ledger["claims"]}

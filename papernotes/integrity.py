@@ -17,8 +17,9 @@ from papernotes.notes import (
     load_note,
     note_paths,
 )
+from papernotes.pages import GENERATED_PAGES
+from papernotes.provenance import DEFAULT_BUDGET_S, budget_s, read_provenance  # conftest.py reads DEFAULT_BUDGET_S here
 
-DEFAULT_BUDGET_S = 90
 _MD_LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _SECTIONS = ("Setup", "Method", "Checks against references", "Baseline", "Claims", "Small experiment", "What this does not show")
 
@@ -119,6 +120,43 @@ def claims(root: Path = Path(".")) -> list[str]:
     return problems
 
 
+def related(root: Path = Path(".")) -> list[str]:
+    """Every slug a note lists under 'related' names a note."""
+    notes, problems = _notes(root)
+    slugs = {path.stem for path, _ in notes}
+    for path, note in notes:
+        related_slugs = note.meta.get("related")
+        if not isinstance(related_slugs, list):
+            continue  # absent, or reported by front_matter()
+        for slug in related_slugs:
+            if slug not in slugs:
+                problems.append(f"{path}: related paper {slug!r} has no note; choose from {sorted(slugs)}")
+    return problems
+
+
+def budgets(root: Path = Path(".")) -> list[str]:
+    """Each twin's last execution (its provenance record) fits the note's time budget."""
+    notes, problems = _notes(root)
+    for path, note in notes:
+        twin = root / COMPANIONS_DIR / f"{path.stem}.ipynb"
+        if note.meta.get("companion") in (None, "none") or not twin.exists():
+            continue
+        record = read_provenance(twin)
+        name = COMPANIONS_DIR / twin.name
+        try:
+            budget = budget_s(note.meta)
+        except (TypeError, ValueError):
+            continue  # reported by front_matter()
+        if record is None:
+            problems.append(f"{name}: has no execution record (metadata.papernotes); run `make execute NAME={path.stem}`")
+        elif record["runtime_s"] > budget:
+            problems.append(
+                f"{name}: took {record['runtime_s']:.1f} s when last executed, over its {budget:.0f} s budget; "
+                f"make it faster or raise 'budget_s' in {path} (on a busy machine, re-execute when it is idle)"
+            )
+    return problems
+
+
 def _page_exists(root: Path, url: str) -> bool:
     """Does a site-relative directory URL (e.g. 'notes/vision/efficientnet/') name a page?"""
     url = url.split("#")[0].strip("/")
@@ -127,7 +165,8 @@ def _page_exists(root: Path, url: str) -> bool:
     if url.startswith("companions/"):
         return (root / COMPANIONS_DIR / (url.split("/")[1].removesuffix(".ipynb") + ".ipynb")).exists()
     candidates = [root / "docs" / f"{url}.md", root / "docs" / url / "index.md", root / "docs" / url]
-    return any(c.is_file() for c in candidates) or url in ("papers", "papers.md")
+    generated = {page.removesuffix(".md") for page in GENERATED_PAGES} | set(GENERATED_PAGES)
+    return any(c.is_file() for c in candidates) or url in generated
 
 
 def notebook_links(root: Path = Path(".")) -> list[str]:
@@ -157,6 +196,8 @@ CHECKS = {
     "companion structure": structure,
     "executed twins": twins,
     "claim IDs": claims,
+    "related papers": related,
+    "time budgets": budgets,
     "links in notebooks": notebook_links,
 }
 

@@ -11,8 +11,8 @@ COMPANIONS_DIR = Path("companions")
 CLAIMS_PLACEHOLDER = "<!-- claims-table -->"
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.DOTALL)
-_ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}$")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # field -> (type, what is expected, in words a newcomer can act on)
 REQUIRED_FIELDS = {
@@ -81,9 +81,9 @@ def front_matter_problems(meta: dict, path: str, slug: str) -> list[str]:
     if arxiv is None:
         if not meta.get("url"):
             problems.append(f"{path}: front matter needs 'arxiv' (e.g. '1905.11946', quoted) or, for a paper without one, 'url'")
-    elif not isinstance(arxiv, str) or not _ARXIV_ID.match(arxiv):
+    elif not isinstance(arxiv, str) or not ARXIV_ID.match(arxiv):
         problems.append(f"{path}: front matter field 'arxiv' is {arxiv!r}; expected an arXiv id as a quoted string, e.g. '1905.11946'")
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         problems.append(f"{path}: file name {slug!r} is not a slug; use lowercase words joined by '-'")
     companion = meta.get("companion")
     if companion == "none":
@@ -91,10 +91,26 @@ def front_matter_problems(meta: dict, path: str, slug: str) -> list[str]:
             problems.append(f"{path}: 'companion: none' needs 'no_companion_reason' saying why")
     elif isinstance(companion, str) and companion != slug:
         problems.append(f"{path}: 'companion' is {companion!r} but must equal the note's slug {slug!r}")
+    problems += _optional_field_problems(meta, path)
     if isinstance(companion, str) and companion != "none":
         claims = meta.get("claims")
         if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims) or not claims:
             problems.append(f"{path}: front matter needs 'claims', the companion's claim IDs, e.g. [C1, C2, C3]")
+    return problems
+
+
+def _optional_field_problems(meta: dict, path: str) -> list[str]:
+    """Fields a note may leave out; when present they must be usable."""
+    problems = []
+    budget = meta.get("budget_s")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0):
+        problems.append(f"{path}: front matter field 'budget_s' is {budget!r}; expected the companion's time budget in seconds, e.g. 120")
+    related = meta.get("related")
+    if related is not None and (not isinstance(related, list) or not all(isinstance(s, str) and SLUG.match(s) for s in related)):
+        problems.append(f"{path}: front matter field 'related' is {related!r}; expected a list of note slugs, e.g. [resnet, senet]")
+    bibtex = meta.get("bibtex")
+    if bibtex is not None and not (isinstance(bibtex, str) and bibtex.lstrip().startswith("@")):
+        problems.append(f"{path}: front matter field 'bibtex' must be a complete BibTeX entry starting with '@' (use a '|' block)")
     return problems
 
 

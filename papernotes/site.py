@@ -2,18 +2,26 @@
 
 List it before mkdocs-jupyter in mkdocs.yml: it adds the executed companion twins
 (which live outside docs/) to the site's files, and mkdocs-jupyter then renders them.
+It also generates the papers, claims and execution-statistics pages, claims.json, the
+home page's verdict totals, and each note's claims table, provenance, related papers and
+BibTeX; companion pages get their provenance and "Open in Colab" through page meta
+(rendered by overrides/main.html).
 """
 
 import json
+import posixpath
 import shutil
 from pathlib import Path
 
-from mkdocs.config import config_options
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
-from papernotes.claims import claims_markdown, read_claims
+from papernotes import pages
+from papernotes.bibtex import cite_markdown
+from papernotes.claims import claim_fragments, claims_markdown, read_claims
 from papernotes.notes import CLAIMS_PLACEHOLDER, COMPANIONS_DIR, load_notes
+from papernotes.provenance import budget_s, colab_url, read_provenance, stamp_html, stamp_markdown
 
 MATHJAX_URL = "assets/mathjax/"
 _NB_MATHJAX_START, _NB_MATHJAX_END = "<!-- Load mathjax -->", "<!-- End of mathjax configuration -->"
@@ -25,47 +33,105 @@ def _mathjax_source() -> Path:
     return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 
 
-def papers_index(notes) -> str:
-    lines = ["# Papers", "", "Every paper with a note, by topic. Generated from the notes' front matter.", ""]
-    for topic in sorted({n.topic for n in notes}):
-        lines += [f"## {topic.replace('-', ' ').capitalize()}", "", "| Paper | Authors | Year | Venue | Companion |", "|---|---|---|---|---|"]
-        for note in sorted((n for n in notes if n.topic == topic), key=lambda n: (n.meta["year"], n.meta["title"])):
-            m = note.meta
-            authors = ", ".join(m["authors"][:3]) + (" et al." if len(m["authors"]) > 3 else "")
-            companion = f"[notebook](companions/{note.slug}.ipynb)" if note.companion else "none"
-            lines.append(f"| [{m['title']}]({note.path.relative_to('docs').as_posix()}) | {authors} | {m['year']} | {m['venue']} | {companion} |")
-        lines.append("")
-    return "\n".join(lines)
+def _twin_uri(slug: str) -> str:
+    return f"{COMPANIONS_DIR.as_posix()}/{slug}.ipynb"
+
+
+def _note_uri(note) -> str:
+    return note.path.relative_to("docs").as_posix()
 
 
 class PaperNotesPlugin(BasePlugin):
-    config_scheme = (("root", config_options.Type(str, default=".")),)
-
     def on_config(self, config):
         self.root = Path(config["config_file_path"]).parent
         return config
 
+    def _companions(self) -> list[pages.Companion]:
+        """Every note whose twin holds a claim ledger; integrity checks report the others."""
+        companions = []
+        for note in self.notes:
+            twin = self.root / note.companion_twin
+            if note.companion is None or not twin.exists() or (ledger := read_claims(twin)) is None:
+                continue
+            companions.append(pages.Companion(note, ledger["claims"], claim_fragments(twin), read_provenance(twin)))
+        return companions
+
     def on_files(self, files, config):
         self.notes = load_notes(self.root)
+        self.notes_by_uri = {_note_uri(n): n for n in self.notes}
         for twin in sorted((self.root / COMPANIONS_DIR).glob("*.ipynb")):
             # A real File rooted at the repository (not File.generated): mkdocs-jupyter's wrapper
             # recomputes abs_src_path from src_dir, which a generated file lacks.
-            uri = f"{COMPANIONS_DIR.as_posix()}/{twin.name}"
-            files.append(File(uri, str(self.root), config["site_dir"], config["use_directory_urls"]))
-        files.append(File.generated(config, "papers.md", content=papers_index(self.notes)))
+            files.append(File(_twin_uri(twin.stem), str(self.root), config["site_dir"], config["use_directory_urls"]))
+        self.companions = self._companions()
+        files.append(File.generated(config, pages.PAPERS_PAGE, content=pages.papers_index(self.notes)))
+        for name in (pages.CLAIMS_PAGE, pages.EXECUTION_PAGE, pages.CLAIMS_JSON):
+            files.append(File.generated(config, name, content=""))  # filled in on_nav, once URLs are final
         return files
 
+    def on_nav(self, nav, config, files):
+        # mkdocs-jupyter's on_files (after ours) gives twins their page URLs: link to those.
+        self.files = files
+        claims_file = files.get_file_from_path(pages.CLAIMS_PAGE)
+        claims_file.content_string = pages.claims_page(self.companions, *self._urls_from(claims_file.url))
+        files.get_file_from_path(pages.EXECUTION_PAGE).content_string = pages.execution_page(
+            self.companions, self._twin_link_from(pages.EXECUTION_PAGE)
+        )
+        claims_data = pages.claims_json(self.companions, *self._urls_from(""))
+        files.get_file_from_path(pages.CLAIMS_JSON).content_string = json.dumps(claims_data, indent=1, ensure_ascii=False)
+        return nav
+
+    @staticmethod
+    def _twin_link_from(page_src_uri: str):
+        """A Markdown link from a page's source to a twin, which mkdocs validates and rewrites."""
+        return lambda note: posixpath.relpath(_twin_uri(note.slug), posixpath.dirname(page_src_uri) or ".")
+
+    def _urls_from(self, page_url: str):
+        """(note URL, companion URL) functions giving URLs relative to ``page_url``."""
+        def note_url(note):
+            return get_relative_url(self.files.get_file_from_path(_note_uri(note)).url, page_url)
+
+        def companion_url(note):
+            return get_relative_url(self.files.get_file_from_path(_twin_uri(note.slug)).url, page_url)
+
+        return note_url, companion_url
+
     def on_page_markdown(self, markdown, page, config, files):
-        if CLAIMS_PLACEHOLDER not in markdown:
+        if page.file.src_uri.endswith(".ipynb"):
             return markdown
-        note = next((n for n in self.notes if n.path.as_posix() == f"docs/{page.file.src_uri}"), None)
-        if note is None or note.companion is None:
-            raise ValueError(f"{page.file.src_uri}: {CLAIMS_PLACEHOLDER} needs a note with a companion")
-        ledger = read_claims(self.root / note.companion_twin)
-        if ledger is None:
-            raise ValueError(f"{note.companion_twin}: no claims ledger output; run `make execute NAME={note.slug}`")
-        table = claims_markdown(ledger["claims"])
-        return markdown.replace(CLAIMS_PLACEHOLDER, table)
+        if pages.TOTALS_PLACEHOLDER in markdown:
+            claims_link = posixpath.relpath(pages.CLAIMS_PAGE, posixpath.dirname(page.file.src_uri) or ".")
+            markdown = markdown.replace(pages.TOTALS_PLACEHOLDER, pages.verdict_totals(self.companions, claims_link))
+        note = self.notes_by_uri.get(page.file.src_uri)
+        if note is not None:
+            markdown = self._note_markdown(markdown, note)
+        elif CLAIMS_PLACEHOLDER in markdown:
+            raise ValueError(f"{page.file.src_uri}: {CLAIMS_PLACEHOLDER} belongs in a note with a companion")
+        return markdown
+
+    def _note_markdown(self, markdown, note) -> str:
+        if CLAIMS_PLACEHOLDER in markdown:
+            if note.companion is None:
+                raise ValueError(f"{note.path}: {CLAIMS_PLACEHOLDER} needs a note with a companion")
+            ledger = read_claims(self.root / note.companion_twin)
+            if ledger is None:
+                raise ValueError(f"{note.companion_twin}: no claims ledger output; run `make execute NAME={note.slug}`")
+            stamp = stamp_markdown(read_provenance(self.root / note.companion_twin), budget_s(note.meta))
+            markdown = markdown.replace(CLAIMS_PLACEHOLDER, claims_markdown(ledger["claims"]) + "\n\n" + stamp)
+        # A related slug without a note yet (its author may still be writing it) is left out
+        # here and reported by `papernotes check`, so the build keeps working meanwhile.
+        related = pages.related_markdown(note, self.notes, lambda other: pages.relative_md_link(other, note))
+        return "\n\n".join(part for part in (markdown.rstrip(), related, cite_markdown(note.meta)) if part)
+
+    def on_page_context(self, context, page, config, nav):
+        src_uri = page.file.src_uri
+        if src_uri.startswith(f"{COMPANIONS_DIR.as_posix()}/") and src_uri.endswith(".ipynb"):
+            slug = Path(src_uri).stem
+            note = next((n for n in self.notes if n.slug == slug), None)
+            budget = budget_s(note.meta) if note else budget_s({})
+            page.meta["provenance_html"] = stamp_html(read_provenance(self.root / src_uri), budget)
+            page.meta["colab_url"] = colab_url(config.get("repo_url"), slug)
+        return context
 
     def on_post_page(self, output, page, config):
         # nbconvert's template loads MathJax 2 from custom_mathjax_url ("" here) and then calls
@@ -76,9 +142,8 @@ class PaperNotesPlugin(BasePlugin):
         return output
 
     def on_post_build(self, config):
-        target = Path(config["site_dir"]) / MATHJAX_URL
         source = _mathjax_source()
-        shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sre", "node-main.js", "*.map"))
+        shutil.copytree(source, Path(config["site_dir"]) / MATHJAX_URL, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sre", "node-main.js", "*.map"))
 
     def on_serve(self, server, config, builder):
         server.watch(str(self.root / COMPANIONS_DIR))

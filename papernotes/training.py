@@ -1,5 +1,7 @@
 """A tiny, deterministic training loop for small classifiers on in-memory tensors."""
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -8,6 +10,16 @@ import torch.nn.functional as F
 from torch import nn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+PROGRESS_ENV = "PAPERNOTES_PROGRESS"
+
+
+def progress_requested() -> bool:
+    """Per-epoch progress when a person asked for it (PAPERNOTES_PROGRESS=1) and watches a terminal.
+
+    A kernel's stderr is never a terminal, so executed twins and nbval's comparisons
+    stay free of progress lines even when the variable is set.
+    """
+    return os.environ.get(PROGRESS_ENV) == "1" and sys.stderr.isatty()
 
 
 @dataclass
@@ -28,13 +40,13 @@ def train_classifier(
     seed: int = 0,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     make_optimizer: Callable[[list], torch.optim.Optimizer] | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> History:
     """Train ``model`` with cross-entropy; shuffling comes from its own seeded generator.
 
     ``make_optimizer`` overrides ``optimizer``/``lr``/``weight_decay`` for methods that need
-    their own update rule. ``progress`` prints one line per epoch to stderr (for runs by hand;
-    leave it off in published notebooks).
+    their own update rule. ``progress`` prints one line per epoch to stderr; by default it
+    follows ``progress_requested()``, so companions need not pass it.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs!r}")
@@ -47,6 +59,8 @@ def train_classifier(
         opt = _OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay, **extra)
     else:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
+    if progress is None:
+        progress = progress_requested()
     generator = torch.Generator().manual_seed(seed)
     history = History()
     model.train()
@@ -65,8 +79,6 @@ def train_classifier(
             total, count = total + loss.item() * len(batch), count + len(batch)
         history.loss.append(total / count)
         if progress:
-            import sys
-
             print(f"epoch {epoch + 1}/{epochs} loss {history.loss[-1]:.4f}", file=sys.stderr)
     return history
 

@@ -34,8 +34,11 @@ def test_every_companion_is_a_page_with_a_download(site):
 def test_only_the_twin_becomes_a_page(site):
     # The .py source must not be rendered (it would silently overwrite the executed twin's page).
     for py in sorted((ROOT / "companions").glob("*.py")):
-        html = (site / "companions" / py.stem / "index.html").read_text(encoding="utf-8")
-        assert "jp-OutputArea" in html, f"{py.stem}: the page has no stored outputs"
+        page = site / "companions" / py.stem / "index.html"
+        if not py.with_suffix(".ipynb").exists():
+            assert not page.exists(), f"{py.name} has no twin yet but became a page"
+            continue
+        assert "jp-OutputArea" in page.read_text(encoding="utf-8"), f"{py.stem}: the page has no stored outputs"
 
 
 def test_notes_embed_their_claims_table(site):
@@ -59,3 +62,89 @@ def test_math_and_assets_are_served_locally(site):
         html = page.read_text(encoding="utf-8")
         assert not loads.search(html), f"{page.relative_to(site)} loads a resource from another host"
         assert 'src=""' not in html and "MathJax.Hub" not in html, f"{page.relative_to(site)} keeps nbconvert's MathJax 2 block"
+
+
+def _companions():
+    from papernotes.claims import read_claims
+    from papernotes.notes import load_notes
+
+    for note in load_notes(ROOT):
+        twin = ROOT / note.companion_twin
+        if note.companion and twin.exists() and read_claims(twin):
+            yield note, read_claims(twin)["claims"]
+
+
+def _page(site, src_uri: str) -> str:
+    return (site / Path(src_uri).with_suffix("") / "index.html").read_text(encoding="utf-8")
+
+
+def _text(html: str) -> str:
+    """What a reader sees of ``html``: highlighting splits code into spans."""
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_claims_page_lists_every_claim_linked_to_the_cell_that_checks_it(site):
+    html = _page(site, "claims.md")
+    rows = re.findall(r'<tr data-verdict="([^"]+)"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
+    expected = {(note.slug, c["id"], c["verdict"]) for note, claims in _companions() for c in claims}
+    assert {(link.rstrip("/").split("/")[-1], ident, verdict) for verdict, _, link, _, ident in rows} == expected
+    for verdict, note_url, companion_url, fragment, ident in rows:
+        assert (site / note_url / "index.html").exists(), f"{ident}: note link {note_url} is broken"
+        target = (site / companion_url / "index.html").read_text(encoding="utf-8")
+        assert f'id="{fragment}"' in target, f"{companion_url} {ident}: no element with id {fragment!r}"
+
+
+def test_claims_json_and_home_totals_count_every_verdict(site):
+    import json
+    from collections import Counter
+
+    from papernotes.claims import VERDICT_MEANINGS, Verdict
+
+    data = json.loads((site / "claims.json").read_text(encoding="utf-8"))
+    counts = Counter(c["verdict"] for _, claims in _companions() for c in claims)
+    assert data["totals"] == {v.value: counts[v.value] for v in Verdict}
+    assert len(data["claims"]) == sum(counts.values())
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "claim-totals" not in home
+    for verdict in Verdict:
+        assert f"<td>{verdict.value}</td>\n<td>{VERDICT_MEANINGS[verdict]}</td>\n<td style=\"text-align: right;\">{counts[verdict.value]}</td>" in home, verdict
+
+
+def test_execution_page_shows_each_companion_runtime_and_budget(site):
+    from papernotes.provenance import budget_s, read_provenance
+
+    html = _page(site, "execution.md")
+    for note, _ in _companions():
+        record = read_provenance(ROOT / note.companion_twin)
+        runtime = f"{record['runtime_s']:.1f} s" if record else "no execution record"
+        assert f">{note.slug}</a>" in html
+        assert runtime in html and f"{budget_s(note.meta):.0f} s" in html, note.slug
+
+
+def test_notes_and_companion_pages_carry_provenance_and_notes_a_bibtex_entry(site):
+    from papernotes.bibtex import bibtex_entry
+    from papernotes.provenance import read_provenance
+
+    for note, _ in _companions():
+        record = read_provenance(ROOT / note.companion_twin)
+        stamp = f"Executed {record['executed_at'].replace('T', ' ').removesuffix('Z')} UTC" if record else "No execution record"
+        note_html = _page(site, note.path.relative_to("docs").as_posix())
+        companion_html = _page(site, f"companions/{note.slug}.ipynb")
+        assert stamp in note_html and stamp in companion_html, note.slug
+        assert bibtex_entry(note.meta) in _text(note_html), f"{note.slug}: no BibTeX entry"
+
+
+def test_open_in_colab_appears_only_with_a_github_repo_url(site, tmp_path, monkeypatch):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    for twin in sorted((ROOT / "companions").glob("*.ipynb")):
+        assert "colab.research.google.com" not in _page(site, f"companions/{twin.name}"), twin.name
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    config = load_config(str(ROOT / "mkdocs.yml"), repo_url="https://github.com/someone/paper-notes", site_dir=str(tmp_path))
+    build(config)
+    for note, _ in _companions():
+        expected = f"https://colab.research.google.com/github/someone/paper-notes/blob/main/companions/{note.slug}.ipynb"
+        assert f'href="{expected}"' in (tmp_path / "companions" / note.slug / "index.html").read_text(encoding="utf-8")

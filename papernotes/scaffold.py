@@ -1,0 +1,106 @@
+"""``python -m papernotes new``: a note and a companion for a new paper, from templates.
+
+The files land in docs/notes/<topic>/ and companions/, where the site's navigation and the
+integrity checks find them; once the companion is executed they pass every check. Existing
+files are never overwritten.
+"""
+
+import argparse
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from papernotes.notes import ARXIV_ID, COMPANIONS_DIR, NOTES_DIR, SLUG
+
+
+def slug_argument(value: str) -> str:
+    if not SLUG.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a slug; use lowercase words and digits joined by '-', e.g. vision-transformer")
+    return value
+
+
+def arxiv_argument(value: str) -> str:
+    if not ARXIV_ID.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an arXiv id; expected YYMM.NNNNN without version, e.g. 1905.11946")
+    return value
+
+
+def year_argument(value: str) -> int:
+    if not value.isdigit() or not 1900 <= int(value) <= 2100:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a year; expected e.g. 2019")
+    return int(value)
+
+
+def url_argument(value: str) -> str:
+    if not re.match(r"^https?://\S+$", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a web address; expected https://...")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser):
+    parser.add_argument("slug", type=slug_argument, help="the paper's short name, also the file names, e.g. resnet")
+    parser.add_argument("--title", required=True, help="the paper's title")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--arxiv", type=arxiv_argument, help="the arXiv id, e.g. 1905.11946")
+    source.add_argument("--url", type=url_argument, help="the paper's address, for a paper without an arXiv id")
+    parser.add_argument("--topic", type=slug_argument, default="misc", help="the notes folder, e.g. vision (default: misc)")
+    parser.add_argument("--authors", default="", help="comma-separated, e.g. 'Mingxing Tan, Quoc V. Le'")
+    parser.add_argument("--year", type=year_argument, help="publication year (default: from the arXiv id)")
+    parser.add_argument("--venue", help="where it appeared, e.g. 'ICML 2019' (default: 'arXiv <year>')")
+
+
+def _yaml(value) -> str:
+    """JSON is YAML: quoting through it keeps titles with ':' or quotes intact."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _fields(args) -> dict:
+    title = " ".join(args.title.split())
+    if not title:
+        raise SystemExit("--title must not be empty")
+    year = args.year or (2000 + int(args.arxiv[:2]) if args.arxiv else None)  # arXiv ids start YYMM
+    if year is None:
+        raise SystemExit("--year is required with --url (it is read from the id only with --arxiv)")
+    venue = args.venue or (f"arXiv {year}" if args.arxiv else None)
+    if venue is None:
+        raise SystemExit("--venue is required with --url, e.g. --venue 'ICML 2019'")
+    authors = [a.strip() for a in args.authors.split(",") if a.strip()]
+    source_url = f"https://arxiv.org/abs/{args.arxiv}" if args.arxiv else args.url
+    return {
+        "slug": args.slug,
+        "topic": args.topic,
+        "title": _yaml(title),
+        "heading": title,
+        "authors": _yaml(authors),
+        "byline": ", ".join(authors) or "Authors",
+        "year": year,
+        "venue": _yaml(venue),
+        "venue_text": venue,
+        "source_field": f"arxiv: {_yaml(args.arxiv)}" if args.arxiv else f"url: {_yaml(args.url)}",
+        "source_label": f"arXiv:{args.arxiv}" if args.arxiv else "paper",
+        "source_url": source_url,
+        "tags": _yaml([args.topic]),
+    }
+
+
+def _template(name: str) -> Template:
+    return Template(resources.files("papernotes").joinpath("templates", name).read_text(encoding="utf-8"))
+
+
+def new_paper(args, root: Path = Path(".")) -> list[Path]:
+    """Write the note and the companion for ``args``; returns their paths."""
+    fields = _fields(args)
+    existing_notes = sorted((root / NOTES_DIR).rglob(f"{args.slug}.md"))
+    note = root / NOTES_DIR / args.topic / f"{args.slug}.md"
+    companion = root / COMPANIONS_DIR / f"{args.slug}.py"
+    taken = [p for p in (*existing_notes, companion, companion.with_suffix(".ipynb")) if p.exists()]
+    if taken:
+        names = ", ".join(str(p.relative_to(root)) for p in taken)
+        raise SystemExit(f"slug {args.slug!r} is taken: {names} already exist(s); choose another slug or edit those files")
+    note.parent.mkdir(parents=True, exist_ok=True)
+    companion.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(_template("note.md").substitute(fields), encoding="utf-8")
+    companion.write_text(_template("companion.py").substitute(fields), encoding="utf-8")
+    return [note, companion]
