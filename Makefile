@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NAME ?=
+# Runs a venv tool with the venv's bin first on PATH: qtorch finds the venv's ninja that way.
+IN_VENV = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python
 export NO_MKDOCS_2_WARNING := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -29,18 +31,18 @@ build: $(STAMP)
 # Unit tests, integrity tests, the site build (also in a browser, skipped without chromium),
 # and nbval re-executing every twin in parallel. -rs prints why a test was skipped.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests companions --nbval --nbval-current-env \
+	$(IN_VENV) -m pytest tests companions --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval-sanitize.cfg -n 2 --dist loadfile -rs
 
 # Re-execute companions cleanly and rewrite their twins: all, or one with NAME=slug.
 execute: $(STAMP)
-	$(BIN)/python -m papernotes execute $(NAME)
+	$(IN_VENV) -m papernotes execute $(NAME)
 
 check: $(STAMP)
 	$(BIN)/python -m papernotes check
 
 bench: $(STAMP)
-	$(BIN)/python -m papernotes bench $(NAME)
+	$(IN_VENV) -m papernotes bench $(NAME)
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
 lock: $(STAMP)
