@@ -9,6 +9,8 @@ import yaml
 NOTES_DIR = Path("docs/notes")
 COMPANIONS_DIR = Path("companions")
 CLAIMS_PLACEHOLDER = "<!-- claims-table -->"
+# In a note's prose, [[ours:C3]] / [[verdict:C3]] become claim C3's measured value / verdict.
+CLAIM_FIELD = re.compile(r"\[\[(ours|verdict):(C[1-9]\d*)\]\]")
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.DOTALL)
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}$")

@@ -20,7 +20,7 @@ from mkdocs.utils import get_relative_url
 from papernotes import pages
 from papernotes.bibtex import cite_markdown
 from papernotes.claims import claim_fragments, claims_markdown, read_claims
-from papernotes.notes import CLAIMS_PLACEHOLDER, COMPANIONS_DIR, load_notes
+from papernotes.notes import CLAIM_FIELD, CLAIMS_PLACEHOLDER, COMPANIONS_DIR, load_notes
 from papernotes.provenance import budget_s, colab_url, read_provenance, stamp_html, stamp_markdown
 
 MATHJAX_URL = "assets/mathjax/"
@@ -110,6 +110,8 @@ class PaperNotesPlugin(BasePlugin):
         return markdown
 
     def _note_markdown(self, markdown, note) -> str:
+        if CLAIM_FIELD.search(markdown):
+            markdown = self._quote_claims(markdown, note)
         if CLAIMS_PLACEHOLDER in markdown:
             if note.companion is None:
                 raise ValueError(f"{note.path}: {CLAIMS_PLACEHOLDER} needs a note with a companion")
@@ -122,6 +124,27 @@ class PaperNotesPlugin(BasePlugin):
         # here and reported by `papernotes check`, so the build keeps working meanwhile.
         related = pages.related_markdown(note, self.notes, lambda other: pages.relative_md_link(other, note))
         return "\n\n".join(part for part in (markdown.rstrip(), related, cite_markdown(note.meta)) if part)
+
+    def _quote_claims(self, markdown, note) -> str:
+        """Replace [[ours:C3]] / [[verdict:C3]] with that claim's measured value / verdict.
+
+        Prose in a note can then cite the companion's numbers without typing them.
+        """
+        ledger = read_claims(self.root / note.companion_twin) if note.companion else None
+        if ledger is None:
+            raise ValueError(f"{note.path}: [[ours:...]] needs an executed companion with a claims ledger")
+        claims = {claim["id"]: claim for claim in ledger["claims"]}
+
+        def quote(match):
+            field, claim_id = match.groups()
+            if claim_id not in claims:
+                raise ValueError(f"{note.path}: {match.group(0)} names no claim of {note.companion_twin}; it has {sorted(claims)}")
+            claim = claims[claim_id]
+            if field == "ours":
+                return claim["ours"]
+            return f"{claim['verdict']} ({claim['detail']})" if claim["detail"] else claim["verdict"]
+
+        return CLAIM_FIELD.sub(quote, markdown)
 
     def on_page_context(self, context, page, config, nav):
         src_uri = page.file.src_uri

@@ -1,13 +1,11 @@
 """Measure wall-clock time and peak memory of a callable, for benchmarks."""
 
+import ctypes
 import gc
-import multiprocessing
-import resource
 import statistics
 import time
 from collections.abc import Callable
-
-import psutil
+from pathlib import Path
 
 
 def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 2, min_time: float = 0.0) -> float:
@@ -34,30 +32,34 @@ def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 2, m
     return statistics.median(samples)
 
 
-def _peak_child(make_fn, queue):
-    fn = make_fn()
-    fn()  # warm-up: allocator caches and lazy initialisation are not the method's memory
-    gc.collect()
-    baseline_kib = psutil.Process().memory_info().rss // 1024
-    fn()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # lifetime peak; the warm-up peaked alike
-    queue.put((peak_kib - baseline_kib) * 1024)
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field} line")
 
 
 def peak_memory_bytes(make_fn: Callable[[], Callable[[], object]]) -> int:
-    """Peak resident memory that one call of the function adds, measured in a forked child.
+    """Peak resident memory that one call of the function adds (Linux).
 
     ``make_fn`` builds the inputs and returns the callable, so input tensors count as
-    baseline, not as the method's memory. The peak is max RSS during the call minus
-    the RSS just before it: allocations freed before the call returns still count.
+    baseline, not as the method's memory. After a warm-up call, the kernel's high-water mark
+    (VmHWM) is reset and the call runs again: the peak is VmHWM minus the RSS just before it,
+    so buffers freed before the call returns still count. glibc's mmap threshold is fixed
+    first, or freed large buffers would stay cached in the heap and hide from the second call.
+    This runs in-process: forking after OpenMP threads have started can deadlock the child.
     """
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_peak_child, args=(make_fn, queue))
-    child.start()
-    result = queue.get(timeout=600)
-    child.join()
-    return max(int(result), 0)
+    ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+    fn = make_fn()
+    fn()  # warm-up: allocator caches and lazy initialisation are not the method's memory
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # "5" resets the peak RSS counter
+    baseline_kib = _status_kib("VmRSS")
+    fn()
+    return max(_status_kib("VmHWM") - baseline_kib, 0) * 1024
 
 
 def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int = 1) -> dict[str, float]:

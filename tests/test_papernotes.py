@@ -109,3 +109,20 @@ def test_configure_is_reproducible_and_validates(restore_torch_settings):
         configure(threads=0)
     with pytest.raises(ValueError, match="seed"):
         configure(seed=-1)
+
+
+def test_peak_memory_counts_a_temporary_buffer():
+    from papernotes.timing import peak_memory_bytes
+
+    torch.randn(256, 256) @ torch.randn(256, 256)  # OpenMP threads already running must not matter
+    peak = peak_memory_bytes(lambda: lambda: torch.ones(25_000_000).sum())  # a 100 MB temporary
+    assert 90e6 < peak < 130e6, peak
+
+
+def test_interleaved_medians_reports_every_candidate():
+    from papernotes.timing import interleaved_medians
+
+    times = interleaved_medians({"fast": lambda: None, "slow": lambda: sum(range(20_000))}, repeat=3)
+    assert times["slow"] > times["fast"] >= 0
+    with pytest.raises(ValueError, match="repeat"):
+        interleaved_medians({"x": lambda: None}, repeat=0)

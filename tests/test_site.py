@@ -148,3 +148,11 @@ def test_open_in_colab_appears_only_with_a_github_repo_url(site, tmp_path, monke
     for note, _ in _companions():
         expected = f"https://colab.research.google.com/github/someone/paper-notes/blob/main/companions/{note.slug}.ipynb"
         assert f'href="{expected}"' in (tmp_path / "companions" / note.slug / "index.html").read_text(encoding="utf-8")
+
+
+def test_claim_quotes_in_notes_are_filled_in(site):
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "[[ours:" not in html and "[[verdict:" not in html, f"{page.relative_to(site)}: an unfilled claim quote"
+    efficientnet = (site / "notes/vision/efficientnet/index.html").read_text(encoding="utf-8")
+    assert "implied φ disagree by up to" in efficientnet
