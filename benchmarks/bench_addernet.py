@@ -73,12 +73,6 @@ def check_peer_agrees():
         torch.testing.assert_close(a, b)
 
 
-def in_child(method, batch):
-    """Runs in peak_memory_bytes' forked child, where OpenMP's thread pool is gone: one thread."""
-    torch.set_num_threads(1)
-    return forward_backward(method, batch)
-
-
 def interleaved_times(methods, batch, rounds=5):
     """Median seconds per method, one sample of each in turn, so background load hits all alike."""
     calls = {method: forward_backward(method, batch) for method in methods}
@@ -102,7 +96,7 @@ if __name__ == "__main__":
     for batch, methods in plan.items():
         times = interleaved_times(methods, batch)
         for method in methods:
-            peak = peak_memory_bytes(lambda: in_child(method, batch))
+            peak = peak_memory_bytes(lambda: forward_backward(method, batch))
             results[batch, method] = times[method], peak
             print(f"{batch:>5} {method:22} {times[method] * 1e3:>9.1f} {peak / 2**20:>9.1f}", flush=True)
     print("\nratios (F.conv2d's peak is within allocator noise, so memory is compared with unfold only)")

@@ -54,8 +54,6 @@ def runnable(name: str, views: int) -> bool:
     return name != "pytorch-metric-learning" or pml_mask_bytes(views) <= PML_MEMORY_LIMIT
 
 
-# Memory first: peak_memory_bytes forks, and a child forked after the parent has run a
-# multi-threaded (OpenMP) kernel hangs; so no timing may run before the last fork.
 memory = {
     (views, name): peak_memory_bytes(lambda fn=loss_fn, v=views: forward_backward(fn, v))
     for views in SIZES for name, loss_fn in LOSSES.items() if runnable(name, views)
