@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from papernotes import ClaimLedger, Verdict, configure
+from papernotes.costs import count_params
 from papernotes.data import digits
 from papernotes.training import accuracy, train_classifier
 
@@ -446,10 +447,6 @@ def to_addernet(model):
         adder = AdderConv2d(conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.stride[0], conv.padding[0])
         setattr(model.get_submodule(parent), attribute, adder)
     return model
-
-
-def count_params(model):
-    return sum(p.numel() for p in model.parameters())
 
 
 cnn_resnet, adder_resnet = small_resnet(), to_addernet(small_resnet())

@@ -28,7 +28,7 @@ configure(seed=0, threads=1)  # before timm: it also silences the tqdm warning t
 import timm
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from papernotes.costs import count_params, multiply_adds
 
 # %% [markdown]
 # ## Method (the core)
@@ -150,10 +150,6 @@ for dim in (8, 96):
 # same function: timm's random weights copied into ours, outputs compared in float64.
 
 # %%
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 with torch.device("meta"):
     ours_params, timm_params = count_params(build_convnext()), count_params(timm.create_model("convnext_tiny", pretrained=False))
 assert ours_params == timm_params
@@ -178,14 +174,6 @@ print(f"outputs agree to 1e-10 on a {tuple(x.shape)} batch; {copied} tensors cop
 # else (norms, GELU, pooling), so we halve it. Counting on the `meta` device costs no arithmetic.
 
 # %%
-def multiply_adds(model: nn.Module, resolution: int = 224) -> int:
-    with torch.device("meta"):
-        x = torch.empty(1, 3, resolution, resolution)
-    with FlopCounterMode(display=False) as counter:
-        model(x)
-    return counter.get_total_flops() // 2
-
-
 with torch.device("meta"):
     convnext_macs = multiply_adds(build_convnext().eval())
     timm_macs = {name: multiply_adds(timm.create_model(name, pretrained=False).eval()) for name in ("convnext_tiny", "resnet50")}

@@ -31,7 +31,8 @@ import math
 import matplotlib.pyplot as plt
 import timm
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+
+from papernotes.costs import count_params, multiply_adds
 
 # %% [markdown]
 # ## Method (the core)
@@ -188,10 +189,6 @@ print(f"round_channels == timm make_divisible on {len(grid) * (len(B0_STAGES) + 
 # (`pretrained=False`): the totals must be equal, not close.
 
 # %%
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 ours, theirs = {}, {}
 for name, (width, depth, _) in EFFICIENTNET_COEFFS.items():
     with torch.device("meta"):  # shapes only: no memory, no initialisation cost
@@ -226,14 +223,6 @@ print(f"outputs agree to 1e-10 on a {tuple(x.shape)} batch; {len(mine_state)} te
 # shows both.
 
 # %%
-def multiply_adds(model: nn.Module, resolution: int) -> int:
-    with torch.device("meta"):
-        x = torch.empty(1, 3, resolution, resolution)
-    with FlopCounterMode(display=False) as counter:
-        model(x)
-    return counter.get_total_flops() // 2
-
-
 macs, timm_sizes = {}, {}
 print(f"{'model':16} {'paper res':>9} {'timm res':>8} {'MACs @ paper res':>17}")
 for name, (width, depth, resolution) in EFFICIENTNET_COEFFS.items():

@@ -30,7 +30,7 @@ import timm
 import torch
 from timm.layers import SEModule, make_divisible
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from papernotes.costs import count_params, multiply_adds
 from torchvision.ops import SqueezeExcitation as TorchvisionSE
 
 # %% [markdown]
@@ -205,10 +205,6 @@ for channels, divisor in [(64, 1), (64, 8), (256, 8), (2048, 8)]:
 # compare outputs in float64.
 
 # %%
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 variants = {  # timm name -> our builder's arguments
     "resnet50": dict(se_reduction=None),
     "seresnet50": dict(se_reduction=16, divisor=8),
@@ -253,14 +249,6 @@ print(f"seresnet18 {rounded:,} - legacy_seresnet18 {plain:,} = {rounded - plain:
 # element each, $2HWC$ per block). Our models must count exactly what timm's do.
 
 # %%
-def multiply_adds(model: nn.Module, resolution: int = 224) -> int:
-    with torch.device("meta"):
-        x = torch.empty(1, 3, resolution, resolution)
-    with FlopCounterMode(display=False) as counter:
-        model(x)
-    return counter.get_total_flops() // 2
-
-
 def pool_and_scale_ops(resolution: int = 224, depths=RESNET50_DEPTHS) -> int:
     """Element-wise work of all SE blocks: a sum for the squeeze and a product for the scale."""
     side, total = resolution // 4, 0

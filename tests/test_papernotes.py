@@ -126,3 +126,14 @@ def test_interleaved_medians_reports_every_candidate():
     assert times["slow"] > times["fast"] >= 0
     with pytest.raises(ValueError, match="repeat"):
         interleaved_medians({"x": lambda: None}, repeat=0)
+
+
+def test_costs_count_a_known_layer():
+    from papernotes.costs import count_params, multiply_adds
+
+    with torch.device("meta"):
+        conv = torch.nn.Conv2d(3, 8, 3, padding=1, bias=False)  # 8*3*9 weights, each used 10*10 times
+    assert count_params(conv) == 216
+    assert multiply_adds(conv, resolution=10) == 216 * 100
+    with pytest.raises(ValueError, match="resolution"):
+        multiply_adds(conv, resolution=0)
