@@ -25,6 +25,9 @@ def tree(tmp_path) -> Path:
     for path in (NOTE, PY, TWIN):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / path, tmp_path / path)
+    # The copied note alone: its related papers are not in the tree.
+    note = tmp_path / NOTE
+    note.write_text("".join(l for l in note.read_text(encoding="utf-8").splitlines(True) if not l.startswith("related:")), encoding="utf-8")
     # The recorded runtime depends on the machine's load when it ran; fix it well within budget.
     _edit_twin_metadata(tmp_path, lambda metadata: metadata["papernotes"].update(runtime_s=10.0))
     return tmp_path
