@@ -27,6 +27,14 @@ REQUIRED_FIELDS = {
 }
 
 
+# Topic folder -> title, where capitalising the folder name is not enough.
+TOPIC_TITLES = {"nlp": "NLP"}
+
+
+def topic_title(topic: str) -> str:
+    return TOPIC_TITLES.get(topic, topic.replace("-", " ").capitalize())
+
+
 class FrontMatterError(ValueError):
     """A note's front matter is missing, malformed or incomplete."""
 

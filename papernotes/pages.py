@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from papernotes.claims import VERDICT_MEANINGS, Verdict
-from papernotes.notes import Note
+from papernotes.notes import Note, topic_title
 from papernotes.provenance import budget_s, versions_text
 
 CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE, CLAIMS_JSON = "claims.md", "execution.md", "papers.md", "claims.json"
@@ -33,7 +33,7 @@ class Companion:
 def papers_index(notes) -> str:
     lines = ["# Papers", "", "Every paper with a note, by topic. Generated from the notes' front matter.", ""]
     for topic in sorted({n.topic for n in notes}):
-        lines += [f"## {topic.replace('-', ' ').capitalize()}", "", "| Paper | Authors | Year | Venue | Companion |", "|---|---|---|---|---|"]
+        lines += [f"## {topic_title(topic)}", "", "| Paper | Authors | Year | Venue | Companion |", "|---|---|---|---|---|"]
         for note in sorted((n for n in notes if n.topic == topic), key=lambda n: (n.meta["year"], n.meta["title"])):
             m = note.meta
             authors = ", ".join(m["authors"][:3]) + (" et al." if len(m["authors"]) > 3 else "")

@@ -20,7 +20,7 @@ from mkdocs.utils import get_relative_url
 from papernotes import pages
 from papernotes.bibtex import cite_markdown
 from papernotes.claims import claim_fragments, claims_markdown, read_claims
-from papernotes.notes import CLAIM_FIELD, CLAIMS_PLACEHOLDER, COMPANIONS_DIR, load_notes
+from papernotes.notes import CLAIM_FIELD, CLAIMS_PLACEHOLDER, COMPANIONS_DIR, TOPIC_TITLES, load_notes
 from papernotes.provenance import budget_s, colab_url, read_provenance, stamp_html, stamp_markdown
 
 MATHJAX_URL = "assets/mathjax/"
@@ -39,6 +39,14 @@ def _twin_uri(slug: str) -> str:
 
 def _note_uri(note) -> str:
     return note.path.relative_to("docs").as_posix()
+
+
+def _retitle_topics(items):
+    """Navigation sections named after topic folders get the topic's title ('Nlp' -> 'NLP')."""
+    for item in items:
+        if item.is_section:
+            item.title = TOPIC_TITLES.get(item.title.lower(), item.title)
+            _retitle_topics(item.children)
 
 
 class PaperNotesPlugin(BasePlugin):
@@ -77,6 +85,7 @@ class PaperNotesPlugin(BasePlugin):
         files.get_file_from_path(pages.EXECUTION_PAGE).content_string = pages.execution_page(
             self.companions, self._twin_link_from(pages.EXECUTION_PAGE)
         )
+        _retitle_topics(nav.items)
         claims_data = pages.claims_json(self.companions, *self._urls_from(""))
         files.get_file_from_path(pages.CLAIMS_JSON).content_string = json.dumps(claims_data, indent=1, ensure_ascii=False)
         return nav
