@@ -486,7 +486,7 @@ ledger.record(
     Verdict.EXACT if largest <= 0 else Verdict.NOT_REPRODUCED,
     "checked on random inputs at scales 0.01, 1 and 100; it holds by construction (a negated sum of absolute values)",
 )
-_ = ledger.record(  # "_ =": the returned Claim would otherwise be echoed below the cell
+ledger.record(
     "C2", "Var[Y_adder] = (1 − 2/π) Σ (Var[X] + Var[F]), far above Var[Y_CNN] = Σ Var[X] Var[F]", "Sec. 3.3",
     "formula", f"Monte Carlo {adder_var:.1f} vs formula {adder_formula:.1f} (adder), {conv_var:.3f} vs {conv_formula:.3f} (CNN)",
     Verdict.WITHIN_TOLERANCE if max(map(abs, gaps)) < 0.02 else Verdict.NOT_REPRODUCED,
@@ -517,7 +517,7 @@ norm_ratios = [a / c for a, c in zip(adder_norms, cnn_norms)]
 print("adder / CNN gradient norm per layer (C1, C3, C5, F6, output): " + ", ".join(f"{r:.1g}" for r in norm_ratios))
 
 # %%
-_ = ledger.record(
+ledger.record(
     "C3", "Gradients reaching adder filters are much smaller than a CNN's", "Sec. 3.3, Fig. 3", "smaller in every layer of LeNet-5-BN",
     "adder/CNN norm ratio " + ", ".join(f"{r:.1g}" for r in norm_ratios) + " (C1 … output)",
     Verdict.REPRODUCED_SMALL if max(norm_ratios) < 1 else Verdict.NOT_REPRODUCED,
@@ -540,7 +540,7 @@ ledger.record(
     Verdict.WITHIN_TOLERANCE if abs(count_gap) < 0.05 else Verdict.NOT_REPRODUCED,
     f"classic LeNet-5 sizes on 32×32 inputs give {count_gap:+.1%} (tolerance 5%); the paper's sizes are not stated, and no standard variant gives 435K exactly",
 )
-_ = ledger.record(
+ledger.record(
     "C5", "AdderNet LeNet-5-BN needs about 870K additions and almost no multiplications", "Sec. 4.1", "≈ 870K add, ≈ 0 mul",
     f"{adder_ops['add'] / 1e3:.1f}K add, {adder_ops['mul']} mul in the filter layers, {adder_ops['batch norm mul'] / 1e3:.1f}K mul in batch norm",
     Verdict.WITHIN_TOLERANCE if abs(adder_ops["add"] / 870_000 - 1) < 0.05 else Verdict.NOT_REPRODUCED,
@@ -557,7 +557,7 @@ ledger.record(
     "arithmetic from the operation counts, as the paper's estimate is; the ratio 6/4 = 1.5 is exact for any network "
     f"whose layers all become adders, {speedup / (2.6 / 1.7) - 1:+.1%} from the paper's rounded 2.6/1.7 (tolerance 5%); no hardware measured",
 )
-_ = ledger.record(
+ledger.record(
     "C7", "AdderNet ResNet-20 reaches 91.84% on CIFAR-10 (CNN 92.25%); ResNet-50 74.9% top-1 on ImageNet (CNN 76.2%)",
     "Tables 1–2 (as given)", "91.84% vs 92.25%; 74.9% vs 76.2%", "not measured", Verdict.NOT_CHECKABLE,
     "400 CIFAR epochs of adder layers without a CUDA kernel are days of CPU time; the Small experiment trains a small timm ResNet on digits instead (C9)",
@@ -627,7 +627,7 @@ assert min(lenet_acc["CNN"] + lenet_acc["AdderNet"]) > 0.9
 # %%
 mean = {name: sum(accs) / len(accs) for name, accs in lenet_acc.items()}
 lenet_gap = mean["AdderNet"] - mean["CNN"]
-_ = ledger.record(
+ledger.record(
     "C8", "AdderNet LeNet-5-BN matches the CNN on MNIST", "Sec. 4.1", "99.4% vs 99.4%",
     f"digits: AdderNet {mean['AdderNet']:.1%} vs CNN {mean['CNN']:.1%} (mean of 3 seeds)",
     Verdict.REPRODUCED_SMALL if abs(lenet_gap) <= 0.01 else Verdict.NOT_REPRODUCED,
@@ -649,7 +649,7 @@ assert min(resnet_acc.values()) > 0.5
 
 # %%
 resnet_gap = resnet_acc["AdderNet"] - resnet_acc["CNN"]
-_ = ledger.record(
+ledger.record(
     "C9", "Adder ResNets come close to CNN ResNets (a point or so below)", "Tables 1–2 (as given)",
     "ResNet-20 CIFAR-10: −0.41 points; ResNet-50 ImageNet: −1.3 points",
     f"digits, small timm ResNet: AdderNet {resnet_acc['AdderNet']:.1%} vs CNN {resnet_acc['CNN']:.1%}",
@@ -813,7 +813,7 @@ plt.show()
 # %%
 cnn_run, adder_run = feature_runs["CNN"], feature_runs["AdderNet"]
 pattern = adder_run["l1"] > adder_run["angle"] and cnn_run["angle"] > cnn_run["l1"]
-_ = ledger.record(
+ledger.record(
     "C14", "AdderNet features cluster by l1 distance to class centres; CNN features separate by angle", "Sec. 3.1, Fig. 2",
     "visual (2-D features of LeNet++ on MNIST)",
     f"nearest class mean, l1 vs angle: AdderNet {adder_run['l1']:.1%} vs {adder_run['angle']:.1%}, CNN {cnn_run['l1']:.1%} vs {cnn_run['angle']:.1%}",

@@ -516,7 +516,7 @@ assert fp32 > 0.95, "the baseline must be good before quantization says anything
 
 # %%
 ledger = ClaimLedger("msfp")
-_ = ledger.record(  # returns the Claim; the table at the end shows them all
+ledger.record(
     "C1", "An MSFP dot product is n integer mantissa multiplies, n-1 integer additions and one exponent addition per box pair",
     "dot-product section (second-hand summary)", "the algebra of the format", f"{compared:,} of {compared:,} dot products (length 1000) equal the float64 dot of the quantized vectors bit for bit",
     Verdict.EXACT, "integer arithmetic per box in msfp_dot; MSFP11-16, boxes of 16, 64 and 1000; plus the worked example by hand",
@@ -537,7 +537,7 @@ for n in range(16, 10, -1):
     print(f"MSFP{n:<3} {1:>4} {m:>8} {'8 / 16':>10} {bits:>9} {density[n]:>6.2f} {2 ** (m + 1) - 1:>6}")
 PAPER_MEMORY_DENSITY = {16: 3.8, 15: 4.3, 14: 4.9, 13: 5.8, 12: 7.1, 11: 9.1}
 matches = [n for n in density if f"{density[n]:.1f}" == f"{PAPER_MEMORY_DENSITY[n]:.1f}"]
-_ = ledger.record(
+ledger.record(
     "C2", "Memory density of MSFP16 ... MSFP11 against FP32 (8-bit exponent, boxes of 16)", "Table 1",
     "3.8, 4.3, 4.9, 5.8, 7.1, 9.1 (from the paper's table as given in a second-hand summary)",
     ", ".join(f"{density[n]:.2f}" for n in density),
@@ -555,7 +555,7 @@ ledger.record(
     "Abstract; Table 1", "3x, 4x (abstract); 8.8 ... 50.9 (Table 1 as given second-hand)", "not measured",
     Verdict.NOT_CHECKABLE, "silicon area from topographical synthesis in TSMC 16nm FF+; no hardware model here",
 )
-_ = ledger.record(
+ledger.record(
     "C4", "Accuracy within 1% of FP32 on CNNs, RNNs and Transformers (ResNet-50, BERT, production models)",
     "Abstract; Table 2", "<1% (abstract); Table 2's values were not available to us", "not measured",
     Verdict.NOT_CHECKABLE, "needs ImageNet- and BERT-scale models and data; the Small experiment tests the trend on digits",
@@ -579,7 +579,7 @@ for n, acc in direct.items():
 
 # %%
 drop16, drop12 = fp32 - direct[16], fp32 - direct[12]
-_ = ledger.record(
+ledger.record(
     "C5", "MSFP16 is close to lossless without fine-tuning", "Abstract; results", "<1% accuracy loss",
     f"{direct[16]:.1%} vs FP32 {fp32:.1%} ({direct[16] - fp32:+.1%})", Verdict.REPRODUCED_SMALL if drop16 < 0.01 else Verdict.NOT_REPRODUCED,
     "narrow resnet10t on 16x16 digits, 450 test images; weights and inputs of all 16 conv/linear layers in MSFP16, boxes of 16",
@@ -630,7 +630,7 @@ ledger.record(
     + ("; fine-tuning brings it within 1 point" if fp32 - tuned12 < 0.01 else "; 2 epochs of fine-tuning do not bring it within 1 point"),
 )
 best12 = max(direct[12], tuned12)
-_ = ledger.record(
+ledger.record(
     "C7", "MSFP12 delivers accuracy comparable to or better than INT8", "Abstract", "comparable or better (with 4x lower cost)",
     f"MSFP12 {direct[12]:.1%} direct / {tuned12:.1%} fine-tuned vs per-tensor INT8 {int8:.1%} (direct)",
     Verdict.REPRODUCED_SMALL if best12 >= int8 - 0.01 else Verdict.NOT_REPRODUCED,
@@ -653,7 +653,7 @@ for n in (16, 12):
 
 # %%
 spread = {n: max(abs(by_box[n, box] - by_box[n, 16]) for box in (32, 64, 128)) for n in (16, 12)}
-_ = ledger.record(
+ledger.record(
     "C8", "Bounding boxes of 16 to 128 elements preserve accuracy", "bounding-box discussion", "16-128 'effective'",
     f"largest change from box 16 to 32/64/128: MSFP16 {spread[16]:.1%}, MSFP12 {spread[12]:.1%}",
     Verdict.REPRODUCED_SMALL if max(spread.values()) < 0.01 else Verdict.NOT_REPRODUCED,
@@ -696,7 +696,7 @@ for n in (16, 12):
 
 # %%
 gap = {n: outlier[n, 16] - outlier[n, None] for n in (16, 12)}
-_ = ledger.record(
+ledger.record(
     "C9", "One bounding box for a whole tensor loses accuracy severely when outliers are present; finer boxes do not",
     "bounding-box discussion", "'severe accuracy loss' with a single box",
     f"with outliers, boxes of 16 vs one box per tensor: MSFP16 {outlier[16, 16]:.1%} vs {outlier[16, None]:.1%}, "
@@ -751,7 +751,7 @@ per_doubling = {name: (sqnr_db(x, msfp_quantize(x, 6, 16)) - sqnr_db(x, msfp_qua
 print(f"Gaussian, boxes of 16: {per_bit:.1f} dB per mantissa bit (MSFP11 -> MSFP16)")
 for name, value in per_doubling.items():
     print(f"{name}, MSFP15: {value:.2f} dB lost per doubling of the box, 16 -> 128")
-_ = ledger.record(
+ledger.record(
     "C10", "SQNR falls by about 0.52 dB per doubling of the box size (MSFP15)", "QSNR characterization",
     "~0.52 dB per doubling (as given in a second-hand summary)",
     ", ".join(f"{name} {value:.2f} dB" for name, value in per_doubling.items()),

@@ -500,7 +500,7 @@ ledger.record(
     Verdict.REPRODUCED_SMALL if len(beats_all) >= 2 else Verdict.NOT_REPRODUCED,
     f"3 small tables (178–1,000 rows), 6 random-search trials per model, 3 seeds; XGBoost beats both deep models on: "
     + (", ".join(beats_all) or "none"),
-);
+)
 
 # %% [markdown]
 # **C2: the ensemble.** Does averaging XGBoost with the deep models beat every member alone?
@@ -520,7 +520,7 @@ ledger.record(
     Verdict.REPRODUCED_SMALL if len(beats_each) >= 2 else Verdict.NOT_REPRODUCED,
     "equal-weight average of the three tuned models' probabilities, same 3 tables and 3 seeds; it beats every member on: "
     + (", ".join(beats_each) or "none"),
-);
+)
 
 # %% [markdown]
 # **C3: tuning.** How much does the search improve on the default configuration? For each search
@@ -559,7 +559,7 @@ ledger.record(
     ", ".join(f"{m} gains {g:.0%}" for m, g in gains.items()) + " of validation loss from tuning over its defaults",
     Verdict.REPRODUCED_SMALL if less_tuning else Verdict.NOT_REPRODUCED,
     f"mean relative drop of the best validation log-loss from trial 0 (defaults) to trial {N_TRIALS}, over 3 tables × 3 seeds",
-);
+)
 
 # %% [markdown]
 # **C4: time.** CPU seconds per fit, averaged over every trial of every search (one thread each),

@@ -351,7 +351,7 @@ ledger.record(
     ", ".join(f"width {w}: weights {r:.0f}× the code" for w, r in zip(WIDTHS, ratios)) + f"; LZMA keeps {float_ratio:.0%} of float32 bytes",
     Verdict.REPRODUCED_SMALL,
     f"MLPs 64-w-w-10 on digits, compressed sizes in bytes; the code is {network_code_bytes} bytes for every width",
-);
+)
 
 # %% [markdown]
 # **How far can the weights shrink?** The width-128 network, pruned to a fraction $k$ of its
@@ -404,7 +404,7 @@ ledger.record(
     f"{compression_gap:.1f}× the code's {network_code_bytes} B",
     Verdict.REPRODUCED_SMALL if compression_gap > 1 else Verdict.NOT_REPRODUCED,
     "width-128 MLP on digits, global magnitude pruning × per-tensor uniform quantization, LZMA; within 1 accuracy point of float32",
-);
+)
 
 # %% [markdown]
 # **Broad tasks compress less.** The paper argues that a network solving a broad range of tasks
@@ -433,7 +433,7 @@ ledger.record(
     Verdict.REPRODUCED_SMALL if breadth_ratio > 1 else Verdict.NOT_REPRODUCED,
     "same width-128 architecture, training and compression grid; breadth = 10 classes vs one binary question "
     f"(the binary read-out has {read_out_difference:,} fewer parameters, {read_out_difference / sweep[128][1]:.0%} of the network)",
-);
+)
 
 # %% [markdown]
 # **Different seeds, same behaviour, different weights.** Three width-128 networks that differ

@@ -76,12 +76,11 @@ class ClaimLedger:
         self.paper = paper
         self.claims: list[Claim] = []
 
-    def record(self, id, claim, where, paper, ours, verdict, detail="", anchor="") -> Claim:
+    def record(self, id, claim, where, paper, ours, verdict, detail="", anchor="") -> None:
+        """Validate and add a claim. Returns None, so a notebook cell ending in it prints nothing."""
         if any(existing.id == id for existing in self.claims):
             raise ValueError(f"claim {id} is recorded twice")
-        entry = Claim(id, claim, where, paper, str(ours), verdict, detail, anchor)
-        self.claims.append(entry)
-        return entry
+        self.claims.append(Claim(id, claim, where, paper, str(ours), verdict, detail, anchor))
 
     def to_json(self) -> dict:
         return {"paper": self.paper, "claims": [dict(asdict(c), verdict=c.verdict.value) for c in self.claims]}

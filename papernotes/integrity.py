@@ -190,6 +190,32 @@ def notebook_links(root: Path = Path(".")) -> list[str]:
     return problems
 
 
+def _output_text(output) -> str:
+    return "".join(output.get("text", "")) + "".join(
+        v if isinstance(v, str) else "".join(v) for k, v in output.get("data", {}).items() if k.startswith("text/")
+    )
+
+
+def portable_outputs(root: Path = Path(".")) -> list[str]:
+    """Stored outputs nbval can reproduce anywhere: no stderr noise, no machine-specific paths.
+
+    A warning on stderr or a path of this checkout in an output passes here and fails on a
+    clone in another folder, so both are rejected where they are stored.
+    """
+    problems = []
+    checkout = str(root.resolve())
+    for twin in sorted((root / COMPANIONS_DIR).glob("*.ipynb")):
+        code_cells = [c for c in nbformat.read(twin, as_version=4).cells if c.cell_type == "code"]
+        for number, cell in enumerate(code_cells, start=1):
+            for output in cell.get("outputs", []):
+                where = f"{COMPANIONS_DIR / twin.name}: code cell {number}"
+                if output.get("name") == "stderr":
+                    problems.append(f"{where} writes to stderr ({_output_text(output)[:80]!r}); silence or fix the warning")
+                elif checkout in _output_text(output):
+                    problems.append(f"{where} prints a path of this checkout; print paths relative to the repository")
+    return problems
+
+
 CHECKS = {
     "front matter": front_matter,
     "notes and companions": pairing,
@@ -199,6 +225,7 @@ CHECKS = {
     "related papers": related,
     "time budgets": budgets,
     "links in notebooks": notebook_links,
+    "portable outputs": portable_outputs,
 }
 
 

@@ -105,3 +105,19 @@ def test_the_command_fails_and_names_the_problem(tree):
     )
     assert result.returncode == 1
     assert "FAIL notes and companions" in result.stdout and f"{NOTE}: has no companion" in result.stdout
+
+
+def test_stderr_and_checkout_paths_in_outputs(tree):
+    def add_outputs(notebook):
+        cell = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+        cell["outputs"] += [
+            {"output_type": "stream", "name": "stderr", "text": "UserWarning: something\n"},
+            {"output_type": "stream", "name": "stdout", "text": f"saved to {tree.resolve()}/out.csv\n"},
+        ]
+
+    notebook = json.loads((tree / TWIN).read_text(encoding="utf-8"))
+    add_outputs(notebook)
+    (tree / TWIN).write_text(json.dumps(notebook), encoding="utf-8")
+    problems = _problems(tree)
+    assert any("writes to stderr" in p for p in problems), problems
+    assert any("prints a path of this checkout" in p for p in problems), problems
