@@ -17,7 +17,8 @@ from papernotes.provenance import budget_s, versions_text
 CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE, CLAIMS_JSON = "claims.md", "execution.md", "papers.md", "claims.json"
 GENERATED_PAGES = (CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE)
 TOTALS_PLACEHOLDER = "<!-- claim-totals -->"
-FILTER_ID, TABLE_ID, SHOWN_ID = "claims-verdict-filter", "claims-table", "claims-shown"
+FILTER_ID, PAPER_FILTER_ID = "claims-verdict-filter", "claims-paper-filter"
+TABLE_ID, SHOWN_ID = "claims-table", "claims-shown"
 
 
 @dataclass(frozen=True)
@@ -61,23 +62,31 @@ def claims_page(companions, note_url, companion_url) -> str:
     options = [f'<option value="">all verdicts ({total})</option>'] + [
         f'<option value="{html.escape(v.value)}">{html.escape(v.value)} ({counts[v.value]})</option>' for v in Verdict
     ]
+    ordered = sorted(companions, key=lambda c: c.note.meta["title"].lower())
+    papers = ['<option value="">all papers</option>'] + [
+        f'<option value="{c.note.slug}">{html.escape(c.note.meta["title"])} ({len(c.claims)})</option>' for c in ordered
+    ]
     rows = []
-    for companion in sorted(companions, key=lambda c: c.note.meta["title"].lower()):
+    for companion in ordered:
         note = companion.note
         paper = f'<a href="{note_url(note)}">{html.escape(note.meta["title"])}</a>'
         for claim in companion.claims:
             cell_link = html.escape(f'{companion_url(note)}#{companion.fragments[claim["id"]]}')
             verdict = f"<strong>{html.escape(claim['verdict'])}</strong>" + (f": {html.escape(claim['detail'])}" if claim["detail"] else "")
             cells = [paper, f'<a href="{cell_link}">{claim["id"]}</a>'] + [html.escape(claim[k]) for k in ("claim", "where", "paper", "ours")] + [verdict]
-            rows.append(f'<tr data-verdict="{html.escape(claim["verdict"])}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            rows.append(f'<tr data-verdict="{html.escape(claim["verdict"])}" data-paper="{note.slug}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     header = "".join(f"<th>{h}</th>" for h in ("Paper", "ID", "Claim", "Where", "Paper says", "Ours", "Verdict"))
     return "\n".join([
+        "---",
+        "hide: [toc]",  # the table needs the width
+        "---",
         "# Claims",
         "",
         f"Every claim checked by a companion: {total} claims from {_papers(len(companions))}, generated from the executed "
         "notebooks when the site is built (also as [claims.json](claims.json)). Each ID links to the cell that checks it.",
         "",
         f'<p><label for="{FILTER_ID}">Show</label> <select id="{FILTER_ID}">{"".join(options)}</select> '
+        f'<label for="{PAPER_FILTER_ID}">from</label> <select id="{PAPER_FILTER_ID}">{"".join(papers)}</select> '
         f'<span id="{SHOWN_ID}">{total} of {total} claims shown</span></p>',
         "",
         f'<table id="{TABLE_ID}"><thead><tr>{header}</tr></thead><tbody>',

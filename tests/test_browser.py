@@ -175,6 +175,20 @@ def test_claims_filter_shows_only_the_chosen_verdict(browser_page, base_url):
     assert page.locator("#claims-table tbody tr:visible").count() == len(verdicts)
 
 
+def test_claims_filter_by_paper_combines_with_verdict(browser_page, base_url):
+    page = browser_page
+    page.goto(base_url + "claims/", wait_until="load")
+    rows = page.eval_on_selector_all("#claims-table tbody tr", "rows => rows.map(r => [r.dataset.paper, r.dataset.verdict])")
+    paper, verdict = rows[0]
+    page.select_option("#claims-paper-filter", paper)
+    shown = page.eval_on_selector_all("#claims-table tbody tr", "rows => rows.map(r => !r.hidden)")
+    assert shown == [p == paper for p, _ in rows]
+    page.select_option("#claims-verdict-filter", verdict)
+    shown = page.eval_on_selector_all("#claims-table tbody tr", "rows => rows.map(r => !r.hidden)")
+    assert shown == [(p, v) == (paper, verdict) for p, v in rows]
+    assert 0 < sum(shown) < len(rows)
+
+
 def test_palette_toggle_switches_the_color_scheme(browser_page, base_url):
     page = browser_page
     page.goto(base_url, wait_until="load")

@@ -87,7 +87,7 @@ def _text(html: str) -> str:
 
 def test_claims_page_lists_every_claim_linked_to_the_cell_that_checks_it(site):
     html = _page(site, "claims.md")
-    rows = re.findall(r'<tr data-verdict="([^"]+)"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
+    rows = re.findall(r'<tr data-verdict="([^"]+)" data-paper="[^"]+"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
     expected = {(note.slug, c["id"], c["verdict"]) for note, claims in _companions() for c in claims}
     assert {(link.rstrip("/").split("/")[-1], ident, verdict) for verdict, _, link, _, ident in rows} == expected
     for verdict, note_url, companion_url, fragment, ident in rows:
