@@ -22,13 +22,14 @@
 
 # %%
 from papernotes import ClaimLedger, Verdict, configure
+from papernotes.costs import count_params, multiply_adds
+from papernotes.weights import copy_weights_in_order
 
 configure(seed=0, threads=1)  # before timm: it also silences the tqdm warning that importing timm prints
 
 import timm
 import torch
 from torch import nn
-from papernotes.costs import count_params, multiply_adds
 
 # %% [markdown]
 # ## Method (the core)
@@ -128,19 +129,11 @@ def build_convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), kernel_size=7,
 from timm.models.convnext import ConvNeXtBlock as TimmConvNeXtBlock
 
 
-def copy_into(ours: nn.Module, theirs: nn.Module) -> int:
-    """Copy a peer's tensors into ours in order; the shapes must match one for one."""
-    mine, other = ours.state_dict(), theirs.state_dict()
-    assert [t.shape for t in mine.values()] == [t.shape for t in other.values()]
-    ours.load_state_dict(dict(zip(mine.keys(), other.values())))
-    return len(mine)
-
-
 for dim in (8, 96):
     reference = TimmConvNeXtBlock(dim).double().eval()
     nn.init.normal_(reference.gamma)
     block = ConvNeXtBlock(dim).double().eval()
-    copy_into(block, reference)
+    copy_weights_in_order(block, reference)
     x = torch.randn(2, dim, 9, 11, dtype=torch.float64)
     torch.testing.assert_close(block(x), reference(x), rtol=1e-12, atol=1e-12)
     print(f"C={dim}: block equals timm's ConvNeXtBlock; {sum(p.numel() for p in block.parameters()):,} parameters = 8C²+58C = {8 * dim**2 + 58 * dim:,}")
@@ -160,7 +153,7 @@ for module in reference.modules():  # as above: make layer scale matter
     if isinstance(module, TimmConvNeXtBlock):
         nn.init.uniform_(module.gamma, 0.5, 1.5)
 mine = build_convnext().double().eval()
-copied = copy_into(mine, reference)
+copied = copy_weights_in_order(mine, reference)
 x = torch.randn(2, 3, 64, 64, dtype=torch.float64)
 with torch.no_grad():
     torch.testing.assert_close(mine(x), reference(x), rtol=1e-10, atol=1e-10)

@@ -33,6 +33,7 @@ import timm
 import torch
 
 from papernotes.costs import count_params, multiply_adds
+from papernotes.weights import copy_weights_in_order
 
 # %% [markdown]
 # ## Method (the core)
@@ -204,13 +205,11 @@ for name, (width, depth, _) in EFFICIENTNET_COEFFS.items():
 # %%
 reference = timm.create_model("efficientnet_b0", pretrained=False).double().eval()
 mine = build_efficientnet(1.0, 1.0).double().eval()
-theirs_state, mine_state = reference.state_dict(), mine.state_dict()
-assert [t.shape for t in theirs_state.values()] == [t.shape for t in mine_state.values()]
-mine.load_state_dict(dict(zip(mine_state.keys(), theirs_state.values())))
+copied = copy_weights_in_order(mine, reference)
 x = torch.randn(2, 3, 96, 96, dtype=torch.float64)
 with torch.no_grad():
     torch.testing.assert_close(mine(x), reference(x), rtol=1e-10, atol=1e-10)
-print(f"outputs agree to 1e-10 on a {tuple(x.shape)} batch; {len(mine_state)} tensors copied")
+print(f"outputs agree to 1e-10 on a {tuple(x.shape)} batch; {copied} tensors copied")
 
 # %% [markdown]
 # ## Baseline (timm)

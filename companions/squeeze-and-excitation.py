@@ -22,7 +22,9 @@
 
 # %%
 from papernotes import ClaimLedger, Verdict, configure
+from papernotes.costs import count_params, multiply_adds
 from papernotes.training import accuracy, train_classifier
+from papernotes.weights import copy_weights_in_order
 
 configure(seed=0, threads=1)  # before timm: it also silences the tqdm warning that importing timm prints
 
@@ -30,7 +32,6 @@ import timm
 import torch
 from timm.layers import SEModule, make_divisible
 from torch import nn
-from papernotes.costs import count_params, multiply_adds
 from torchvision.ops import SqueezeExcitation as TorchvisionSE
 
 # %% [markdown]
@@ -176,24 +177,14 @@ print(f"reduced_width == timm make_divisible on {pairs:,} (channels, r, divisor)
 # where timm's rounding is a no-op and where it is not (C = 64: 4 vs 8).
 
 # %%
-def copy_into(ours: nn.Module, theirs: nn.Module) -> int:
-    """Copy a peer's tensors into ours in order, reshaping 1x1-conv weights into linear weights."""
-    pairs = list(zip(ours.state_dict().items(), theirs.state_dict().values()))
-    assert len(pairs) == len(ours.state_dict()) == len(theirs.state_dict())
-    for (name, mine), other in pairs:
-        assert mine.numel() == other.numel(), name
-    ours.load_state_dict({name: other.reshape(mine.shape) for (name, mine), other in pairs})
-    return len(pairs)
-
-
 for channels, divisor in [(64, 1), (64, 8), (256, 8), (2048, 8)]:
     mine = SqueezeExcitation(channels, 16, divisor).double()
     timm_se = SEModule(channels, rd_ratio=1 / 16, rd_divisor=divisor).double()
     tv_se = TorchvisionSE(channels, reduced_width(channels, 16, divisor)).double()
     u = torch.randn(2, channels, 7, 5, dtype=torch.float64)
-    copy_into(mine, timm_se)
+    copy_weights_in_order(mine, timm_se)
     torch.testing.assert_close(mine(u), timm_se(u), rtol=1e-12, atol=1e-12)
-    copy_into(mine, tv_se)
+    copy_weights_in_order(mine, tv_se)
     torch.testing.assert_close(mine(u), tv_se(u), rtol=1e-12, atol=1e-12)
     print(f"C={channels:4}, divisor {divisor}: bottleneck {mine.fc1.out_features:3}; equals timm SEModule and torchvision")
 
@@ -220,7 +211,7 @@ for name, kwargs in variants.items():
 # %%
 reference = timm.create_model("seresnet50", pretrained=False).double().eval()
 mine = build_se_resnet(divisor=8).double().eval()
-copied = copy_into(mine, reference)
+copied = copy_weights_in_order(mine, reference)
 x = torch.randn(2, 3, 64, 64, dtype=torch.float64)
 with torch.no_grad():
     torch.testing.assert_close(mine(x), reference(x), rtol=1e-10, atol=1e-10)

@@ -5,7 +5,12 @@
 - training: a tiny training loop and accuracy
 - claims: the claim ledger every companion ends with
 - timing: wall-clock and peak-memory measurement for benchmarks
+- costs: parameters and multiply-adds of a model
+- weights: copy a reference model's weights into ours by position
 - cores: load a companion's method core without running the notebook
+
+The site side: notes (front matter), notebooks (twins, execution), integrity (checks),
+site/pages/provenance/bibtex (the mkdocs plugin) and scaffold (`python -m papernotes new`).
 """
 
 from papernotes.claims import Claim, ClaimLedger, Verdict

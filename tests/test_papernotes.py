@@ -137,3 +137,16 @@ def test_costs_count_a_known_layer():
     assert multiply_adds(conv, resolution=10) == 216 * 100
     with pytest.raises(ValueError, match="resolution"):
         multiply_adds(conv, resolution=0)
+
+
+def test_copy_weights_in_order_reshapes_and_rejects_mismatches():
+    from papernotes.weights import copy_weights_in_order
+
+    conv, linear = torch.nn.Conv2d(4, 3, 1), torch.nn.Linear(4, 3)  # same sizes, other shapes
+    assert copy_weights_in_order(linear, conv) == 2
+    x = torch.randn(5, 4)
+    torch.testing.assert_close(linear(x), conv(x[:, :, None, None]).flatten(1))
+    with pytest.raises(ValueError, match="elements"):
+        copy_weights_in_order(torch.nn.Linear(4, 2), conv)
+    with pytest.raises(ValueError, match="tensors"):
+        copy_weights_in_order(torch.nn.Linear(4, 3, bias=False), conv)
