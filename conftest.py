@@ -12,6 +12,7 @@ import pytest
 
 from papernotes.integrity import DEFAULT_BUDGET_S
 from papernotes.notes import load_notes
+from papernotes.provenance import budget_s
 
 _seconds = defaultdict(float)
 
@@ -23,7 +24,7 @@ def pytest_runtest_logreport(report):
 
 
 def _budgets(root: Path) -> dict[str, float]:
-    return {f"companions/{n.slug}.ipynb": float(n.meta.get("budget_s", DEFAULT_BUDGET_S)) for n in load_notes(root)}
+    return {f"companions/{n.slug}.ipynb": budget_s(n.meta) for n in load_notes(root)}
 
 
 def _over_budget(root: Path) -> list[str]:

@@ -72,6 +72,7 @@ class PaperNotesPlugin(BasePlugin):
             # recomputes abs_src_path from src_dir, which a generated file lacks.
             files.append(File(_twin_uri(twin.stem), str(self.root), config["site_dir"], config["use_directory_urls"]))
         self.companions = self._companions()
+        self.companion_of = {c.note.slug: c for c in self.companions}  # twins are read once, here
         files.append(File.generated(config, pages.PAPERS_PAGE, content=pages.papers_index(self.notes)))
         for name in (pages.CLAIMS_PAGE, pages.EXECUTION_PAGE, pages.CLAIMS_JSON):
             files.append(File.generated(config, name, content=""))  # filled in on_nav, once URLs are final
@@ -118,31 +119,33 @@ class PaperNotesPlugin(BasePlugin):
             raise ValueError(f"{page.file.src_uri}: {CLAIMS_PLACEHOLDER} belongs in a note with a companion")
         return markdown
 
+    def _executed_companion(self, note, placeholder: str) -> pages.Companion:
+        if note.companion is None:
+            raise ValueError(f"{note.path}: {placeholder} needs a note with a companion")
+        if note.slug not in self.companion_of:
+            raise ValueError(f"{note.companion_twin}: no claims ledger output; run `make execute NAME={note.slug}`")
+        return self.companion_of[note.slug]
+
     def _note_markdown(self, markdown, note) -> str:
         if CLAIM_FIELD.search(markdown):
-            markdown = self._quote_claims(markdown, note)
+            markdown = self._quote_claims(markdown, self._executed_companion(note, "[[ours:...]]"))
         if CLAIMS_PLACEHOLDER in markdown:
-            if note.companion is None:
-                raise ValueError(f"{note.path}: {CLAIMS_PLACEHOLDER} needs a note with a companion")
-            ledger = read_claims(self.root / note.companion_twin)
-            if ledger is None:
-                raise ValueError(f"{note.companion_twin}: no claims ledger output; run `make execute NAME={note.slug}`")
-            stamp = stamp_markdown(read_provenance(self.root / note.companion_twin), budget_s(note.meta))
-            markdown = markdown.replace(CLAIMS_PLACEHOLDER, claims_markdown(ledger["claims"]) + "\n\n" + stamp)
+            companion = self._executed_companion(note, CLAIMS_PLACEHOLDER)
+            stamp = stamp_markdown(companion.record, budget_s(note.meta))
+            markdown = markdown.replace(CLAIMS_PLACEHOLDER, claims_markdown(companion.claims) + "\n\n" + stamp)
         # A related slug without a note yet (its author may still be writing it) is left out
         # here and reported by `papernotes check`, so the build keeps working meanwhile.
         related = pages.related_markdown(note, self.notes, lambda other: pages.relative_md_link(other, note))
         return "\n\n".join(part for part in (markdown.rstrip(), related, cite_markdown(note.meta)) if part)
 
-    def _quote_claims(self, markdown, note) -> str:
+    @staticmethod
+    def _quote_claims(markdown, companion: pages.Companion) -> str:
         """Replace [[ours:C3]] / [[verdict:C3]] with that claim's measured value / verdict.
 
         Prose in a note can then cite the companion's numbers without typing them.
         """
-        ledger = read_claims(self.root / note.companion_twin) if note.companion else None
-        if ledger is None:
-            raise ValueError(f"{note.path}: [[ours:...]] needs an executed companion with a claims ledger")
-        claims = {claim["id"]: claim for claim in ledger["claims"]}
+        note = companion.note
+        claims = {claim["id"]: claim for claim in companion.claims}
 
         def quote(match):
             field, claim_id = match.groups()
@@ -159,9 +162,10 @@ class PaperNotesPlugin(BasePlugin):
         src_uri = page.file.src_uri
         if src_uri.startswith(f"{COMPANIONS_DIR.as_posix()}/") and src_uri.endswith(".ipynb"):
             slug = Path(src_uri).stem
-            note = next((n for n in self.notes if n.slug == slug), None)
-            budget = budget_s(note.meta) if note else budget_s({})
-            page.meta["provenance_html"] = stamp_html(read_provenance(self.root / src_uri), budget)
+            companion = self.companion_of.get(slug)
+            budget = budget_s(companion.note.meta if companion else {})
+            record = companion.record if companion else read_provenance(self.root / src_uri)
+            page.meta["provenance_html"] = stamp_html(record, budget)
             page.meta["colab_url"] = colab_url(config.get("repo_url"), slug)
         return context
 
