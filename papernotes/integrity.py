@@ -6,12 +6,13 @@ from pathlib import Path
 
 import nbformat
 
-from papernotes.claims import read_claims
+from papernotes.claims import read_claims, stored_claim_problems
 from papernotes.notebooks import pair_problems
 from papernotes.notes import (
     CLAIMS_PLACEHOLDER,
     COMPANIONS_DIR,
     NOTES_DIR,
+    SCAFFOLD_MARKER,
     FrontMatterError,
     front_matter_problems,
     load_note,
@@ -95,7 +96,7 @@ def structure(root: Path = Path(".")) -> list[str]:
 
 
 def claims(root: Path = Path(".")) -> list[str]:
-    """The claim IDs a note lists are exactly those its executed companion records."""
+    """Each executed companion holds a ledger whose every claim has a complete test."""
     notes, problems = _notes(root)
     for path, note in notes:
         if note.meta.get("companion") in (None, "none"):
@@ -107,16 +108,52 @@ def claims(root: Path = Path(".")) -> list[str]:
         if ledger is None:
             problems.append(f"{COMPANIONS_DIR / twin.name}: records no claims; end its Claims section with ledger.show()")
             continue
-        ours = [c["id"] for c in ledger["claims"]]
-        listed = [str(c) for c in note.meta.get("claims") or []]
-        if sorted(ours) != sorted(listed):
-            only_note = sorted(set(listed) - set(ours))
-            only_companion = sorted(set(ours) - set(listed))
-            problems.append(
-                f"{path}: claim IDs differ from {COMPANIONS_DIR / twin.name}: only in the note {only_note}, only in the companion {only_companion}"
-            )
+        for claim in ledger["claims"]:
+            problems += [f"{COMPANIONS_DIR / twin.name}: {problem}" for problem in stored_claim_problems(claim)]
         if CLAIMS_PLACEHOLDER not in note.body:
             problems.append(f"{path}: has a companion but no '{CLAIMS_PLACEHOLDER}' line where its claims table goes")
+    return problems
+
+
+_TYPED_VERDICT = re.compile(r"\bVerdict\.")
+_DECLARE = re.compile(r"\.declare\(")
+
+
+def declared_tests(root: Path = Path(".")) -> list[str]:
+    """Verdicts are computed, never typed, and every claim is declared in the register cell.
+
+    The register is the first code cell of the Claims section; no claim is declared anywhere
+    else, so no test can be chosen after a measurement was seen.
+    """
+    import jupytext
+
+    problems = []
+    for py in sorted((root / COMPANIONS_DIR).glob("*.py")):
+        name = COMPANIONS_DIR / py.name
+        for number, line in enumerate(py.read_text(encoding="utf-8").splitlines(), start=1):
+            if _TYPED_VERDICT.search(line):
+                problems.append(f"{name}:{number}: types a verdict ({line.strip()[:60]}); declare the claim's test and let ledger.measure compute it")
+        cells = jupytext.read(py).cells
+        claims_at = next((i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("## Claims")), None)
+        if claims_at is None:
+            continue  # reported by structure()
+        register = next((c for c in cells[claims_at:] if c.cell_type == "code"), None)
+        elsewhere = [c for c in cells if c.cell_type == "code" and c is not register and _DECLARE.search(c.source)]
+        if register is None or "ClaimLedger(" not in register.source or not _DECLARE.search(register.source):
+            problems.append(f"{name}: the Claims section must open with the register: one code cell creating the ClaimLedger and declaring every claim")
+        elif elsewhere:
+            problems.append(f"{name}: claims are declared outside the register cell (in a cell starting {elsewhere[0].source.strip()[:50]!r}); move every declare() into the first code cell of the Claims section")
+    return problems
+
+
+def scaffold_leftovers(root: Path = Path(".")) -> list[str]:
+    """Nothing the scaffold left for an author to fill in is still there."""
+    problems = []
+    files = sorted((root / COMPANIONS_DIR).glob("*.py")) + [root / p for p in note_paths(root)]
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if SCAFFOLD_MARKER in line:
+                problems.append(f"{path.relative_to(root)}:{number}: still has the scaffold's placeholder ({line.strip()[:60]}); replace it with the paper's content")
     return problems
 
 
@@ -221,7 +258,9 @@ CHECKS = {
     "notes and companions": pairing,
     "companion structure": structure,
     "executed twins": twins,
-    "claim IDs": claims,
+    "claims": claims,
+    "declared tests": declared_tests,
+    "scaffold leftovers": scaffold_leftovers,
     "related papers": related,
     "time budgets": budgets,
     "links in notebooks": notebook_links,

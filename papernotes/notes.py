@@ -9,6 +9,8 @@ import yaml
 NOTES_DIR = Path("docs/notes")
 COMPANIONS_DIR = Path("companions")
 CLAIMS_PLACEHOLDER = "<!-- claims-table -->"
+# Every spot the scaffold's templates leave for an author to fill in carries this marker.
+SCAFFOLD_MARKER = "FILL IN"
 # In a note's prose, [[ours:C3]] / [[verdict:C3]] become claim C3's measured value / verdict.
 CLAIM_FIELD = re.compile(r"\[\[(ours|verdict):(C[1-9]\d*)\]\]")
 
@@ -102,10 +104,8 @@ def front_matter_problems(meta: dict, path: str, slug: str) -> list[str]:
     elif isinstance(companion, str) and companion != slug:
         problems.append(f"{path}: 'companion' is {companion!r} but must equal the note's slug {slug!r}")
     problems += _optional_field_problems(meta, path)
-    if isinstance(companion, str) and companion != "none":
-        claims = meta.get("claims")
-        if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims) or not claims:
-            problems.append(f"{path}: front matter needs 'claims', the companion's claim IDs, e.g. [C1, C2, C3]")
+    if "claims" in meta:
+        problems.append(f"{path}: front matter field 'claims' repeats the companion's ledger; delete it (the IDs come from the executed companion)")
     return problems
 
 

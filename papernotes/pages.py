@@ -10,7 +10,7 @@ import posixpath
 from collections import Counter
 from dataclasses import dataclass
 
-from papernotes.claims import VERDICT_MEANINGS, Verdict
+from papernotes.claims import VERDICT_MEANINGS, Verdict, explanation
 from papernotes.notes import Note, topic_title
 from papernotes.provenance import budget_s, versions_text
 
@@ -72,10 +72,15 @@ def claims_page(companions, note_url, companion_url) -> str:
         paper = f'<a href="{note_url(note)}">{html.escape(note.meta["title"])}</a>'
         for claim in companion.claims:
             cell_link = html.escape(f'{companion_url(note)}#{companion.fragments[claim["id"]]}')
-            verdict = f"<strong>{html.escape(claim['verdict'])}</strong>" + (f": {html.escape(claim['detail'])}" if claim["detail"] else "")
-            cells = [paper, f'<a href="{cell_link}">{claim["id"]}</a>'] + [html.escape(claim[k]) for k in ("claim", "where", "paper", "ours")] + [verdict]
-            rows.append(f'<tr data-verdict="{html.escape(claim["verdict"])}" data-paper="{note.slug}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    header = "".join(f"<th>{h}</th>" for h in ("Paper", "ID", "Claim", "Where", "Paper says", "Ours", "Verdict"))
+            why = explanation(claim)
+            verdict = f"<strong>{html.escape(claim['verdict'])}</strong>" + (f": {html.escape(why)}" if why else "")
+            cells = [paper, f'<a href="{cell_link}">{claim["id"]}</a>'] + [html.escape(claim[k]) for k in ("claim", "where", "paper", "ours")]
+            cells += [html.escape(claim["test"]["rule"]), verdict]
+            rows.append(
+                f'<tr data-verdict="{html.escape(claim["verdict"])}" data-paper="{note.slug}" data-test="{html.escape(claim["test"]["kind"])}">'
+                + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+            )
+    header = "".join(f"<th>{h}</th>" for h in ("Paper", "ID", "Claim", "Where", "Paper says", "Ours", "Test", "Verdict"))
     return "\n".join([
         "---",
         "hide: [toc]",  # the table needs the width
@@ -83,7 +88,8 @@ def claims_page(companions, note_url, companion_url) -> str:
         "# Claims",
         "",
         f"Every claim checked by a companion: {total} claims from {_papers(len(companions))}, generated from the executed "
-        "notebooks when the site is built (also as [claims.json](claims.json)). Each ID links to the cell that checks it.",
+        "notebooks when the site is built (also as [claims.json](claims.json)). Each claim's test was declared in its "
+        "companion before anything was measured, and the verdict is computed from it. Each ID links to the cell that measures it.",
         "",
         f'<p><label for="{FILTER_ID}">Show</label> <select id="{FILTER_ID}">{"".join(options)}</select> '
         f'<label for="{PAPER_FILTER_ID}">from</label> <select id="{PAPER_FILTER_ID}">{"".join(papers)}</select> '

@@ -19,7 +19,7 @@ from mkdocs.utils import get_relative_url
 
 from papernotes import pages
 from papernotes.bibtex import cite_markdown
-from papernotes.claims import claim_fragments, claims_markdown, read_claims
+from papernotes.claims import claim_fragments, claims_markdown, read_claims, verdict_text
 from papernotes.notes import CLAIM_FIELD, CLAIMS_PLACEHOLDER, COMPANIONS_DIR, TOPIC_TITLES, load_notes
 from papernotes.provenance import budget_s, colab_url, read_provenance, stamp_html, stamp_markdown
 
@@ -154,7 +154,7 @@ class PaperNotesPlugin(BasePlugin):
             claim = claims[claim_id]
             if field == "ours":
                 return claim["ours"]
-            return f"{claim['verdict']} ({claim['detail']})" if claim["detail"] else claim["verdict"]
+            return verdict_text(claim)
 
         return CLAIM_FIELD.sub(quote, markdown)
 

@@ -18,7 +18,7 @@
 # One thread and fixed seeds, so that every printed number is the same on every run.
 
 # %%
-from papernotes import ClaimLedger, Verdict, configure
+from papernotes import ClaimLedger, NotCheckable, configure
 
 configure(seed=0, threads=1)
 
@@ -31,7 +31,7 @@ configure(seed=0, threads=1)
 # %%
 # --8<-- [start:core]
 def method(x):
-    """The paper's core: replace this placeholder."""
+    """FILL IN: the paper's core, citing its equation; this identity is a placeholder."""
     return x
 # --8<-- [end:core]
 
@@ -48,14 +48,18 @@ def method(x):
 # %% [markdown]
 # ## Claims
 #
-# Each claim of the paper, the number it reports, ours, and a verdict.
+# The register: every claim of the paper with its test, declared before anything is measured
+# (PrintedPrecision, Tolerance with its cause, Effect over seeds, or NotCheckable with the
+# reason). Later cells measure; the ledger computes each verdict.
 
 # %%
 ledger = ClaimLedger("${slug}")
-ledger.record(
-    "C1", "placeholder: the paper's first claim", "Section 1", "the paper's number", "not measured yet",
-    Verdict.NOT_CHECKABLE, "placeholder: replace with the paper's claims and check them",
+ledger.declare(
+    "C1", "FILL IN: the paper's first claim", where="FILL IN: arXiv version and table, figure or section",
+    paper="FILL IN: what the paper reports", test=NotCheckable("FILL IN: declare the claim's real test"),
 )
+
+# %%
 ledger.show()
 
 # %% [markdown]
@@ -66,4 +70,4 @@ ledger.show()
 # %% [markdown]
 # ## What this does not show
 #
-# - What the small scale cannot say about the paper's full-scale results.
+# - FILL IN: what the small scale cannot say about the paper's full-scale results.
