@@ -80,7 +80,7 @@ class PrintedPrecision:
         _check_direction(self.better)
 
     def rule(self) -> str:
-        return "equal at the paper's printed precision (half a unit of its last printed digit)" + _direction_rule(self.better)
+        return "printed precision: ours within half a unit of the paper's last printed digit" + _direction_rule(self.better)
 
     def allowed(self, printed: Decimal) -> float:
         return _half_unit(printed)
@@ -158,7 +158,7 @@ class NotCheckable:
             raise ClaimError("NotCheckable needs a reason: what the check would need (data, compute, hardware)")
 
     def rule(self) -> str:
-        return f"not checkable on CPU: {self.reason}"
+        return "none on CPU (the reason is given with the verdict)"
 
 
 TESTS = (PrintedPrecision, Tolerance, Effect, NotCheckable)
@@ -205,6 +205,7 @@ class _Declared:
     unit: str
     fmt: str
     anchor: str
+    declared_in: int | None  # execution count of the notebook cell that declared it
     result: dict | None = None
 
 
@@ -251,7 +252,7 @@ class ClaimLedger:
                 fmt.format(1.0)
             except (ValueError, IndexError, KeyError, AttributeError) as error:
                 raise ClaimError(f"claim {id}: fmt= {fmt!r} cannot format a number ({error}); e.g. '{{:.3f}}' or '{{:.1%}}'") from None
-        self._claims[id] = _Declared(id, claim, where, paper, test, unit, fmt, anchor)
+        self._claims[id] = _Declared(id, claim, where, paper, test, unit, fmt, anchor, _current_cell())
 
     def measure(self, id, value, *, note="") -> None:
         """Hand the ledger our measurement of claim ``id``; it computes the verdict.
@@ -274,6 +275,7 @@ class ClaimLedger:
         else:
             declared.result = _judge_numbers(declared, value)
         declared.result["note"] = str(note)
+        declared.result["cell"] = _current_cell()
 
     def to_json(self) -> dict:
         return {"paper": self.paper, "claims": [_claim_json(c) for c in self._claims.values()]}
@@ -291,6 +293,20 @@ class ClaimLedger:
         if not self._claims:
             raise ClaimError("the ledger has no claims; declare them in the cell that opens the Claims section")
         display({"text/markdown": self.to_markdown(), CLAIMS_MIME: self.to_json()}, raw=True)
+
+
+def _current_cell() -> int | None:
+    """The execution count of the notebook cell running now (None outside IPython).
+
+    A twin is executed top to bottom, so this names the cell that checks a claim, whatever
+    its source looks like (a claim measured in a loop included).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell.execution_count if shell is not None else None
 
 
 def _display(declared: _Declared, value: float, printed: Decimal | None) -> str:
@@ -404,13 +420,15 @@ def _claim_json(declared: _Declared) -> dict:
         "test": _test_json(declared.test), "anchor": declared.anchor,
     }
     if isinstance(declared.test, NotCheckable):
-        return data | {"ours": "not measured", "verdict": Verdict.NOT_CHECKABLE.value, "detail": declared.test.reason, "note": ""}
+        return data | {"ours": "not measured", "verdict": Verdict.NOT_CHECKABLE.value, "detail": declared.test.reason, "note": "",
+                       "cell": declared.declared_in}
     if "seeds" in result:
         ours = ", ".join(f"seed {r['seed']}: {r['shown']}" for r in result["seeds"])
     else:
         ours = ", ".join(f"{(r['label'] + ' ') if r['label'] else ''}{r['ours']}" for r in result["comparisons"])
     extra = {k: result[k] for k in ("comparisons", "seeds") if k in result}
-    return data | {"ours": ours, "verdict": result["verdict"].value, "detail": result["detail"], "note": result["note"]} | extra
+    return data | {"ours": ours, "verdict": result["verdict"].value, "detail": result["detail"], "note": result["note"],
+                   "cell": result["cell"]} | extra
 
 
 # ---------------------------------------------------------------------------------------
@@ -473,21 +491,21 @@ def stored_claim_problems(claim: dict) -> list[str]:
     return []
 
 
-def _measured_ids(source: str) -> list[str]:
-    return re.findall(r"\.measure\(\s*[\"'](C[1-9]\d*)[\"']", source)
-
-
 def claim_fragments(notebook: str | Path) -> dict[str, str]:
     """Where on the companion page each claim is checked, as a URL fragment (without '#').
 
-    A claim's own ``anchor`` wins; otherwise the code cell that measures it (nbconvert gives
-    each cell the id 'cell-id=<cell id>'); otherwise the Claims heading.
+    A claim's own ``anchor`` wins; otherwise the code cell that measured it (or, for a claim
+    not checkable on CPU, declared it), found by the execution count the ledger recorded while
+    the twin ran (nbconvert gives each cell the id 'cell-id=<cell id>'); otherwise the Claims
+    heading.
     """
     data = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    fragments = {}
-    for cell in data.get("cells", []):
-        if cell.get("cell_type") == "code" and cell.get("id"):
-            for claim_id in _measured_ids("".join(cell.get("source", ""))):
-                fragments.setdefault(claim_id, f"cell-id={cell['id']}")
+    cell_ids = {
+        cell.get("execution_count"): cell["id"]
+        for cell in data.get("cells", []) if cell.get("cell_type") == "code" and cell.get("id")
+    }
     ledger = read_claims(notebook) or {"claims": []}
-    return {c["id"]: c.get("anchor") or fragments.get(c["id"], "claims") for c in ledger["claims"]}
+    return {
+        c["id"]: c.get("anchor") or (f"cell-id={cell_ids[c['cell']]}" if c.get("cell") is not None and c["cell"] in cell_ids else "claims")
+        for c in ledger["claims"]
+    }

@@ -63,9 +63,40 @@ def test_malformed_front_matter(tree):
     assert any(p.startswith(f"{NOTE}: front matter is not valid YAML") for p in _problems(tree))
 
 
-def test_claim_id_only_in_the_note(tree):
-    _edit_front_matter(tree, "claims: [C1, C2, C3, C4, C5, C6, C7]", "claims: [C1, C2, C3, C4, C5, C6, C7, C8]")
-    assert f"{NOTE}: claim IDs differ from {TWIN}: only in the note ['C8'], only in the companion []" in _problems(tree)
+def test_claim_ids_in_front_matter_are_refused(tree):
+    _edit_front_matter(tree, "companion: efficientnet", "claims: [C1, C2]\ncompanion: efficientnet")
+    assert any(p.startswith(f"{NOTE}: front matter field 'claims' repeats the companion's ledger") for p in _problems(tree))
+
+
+def _edit_companion(root: Path, old: str, new: str):
+    text = (root / PY).read_text(encoding="utf-8")
+    assert old in text
+    (root / PY).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_typed_verdict_is_refused_with_its_line(tree):
+    _edit_companion(tree, "ledger.show()", "verdict = Verdict.EXACT\nledger.show()")
+    line = next(n for n, text in enumerate((tree / PY).read_text(encoding="utf-8").splitlines(), 1) if "Verdict.EXACT" in text)
+    assert any(p.startswith(f"{PY}:{line}: types a verdict") for p in _problems(tree))
+
+
+def test_a_claim_declared_after_the_register_is_refused(tree):
+    _edit_companion(tree, "ledger.show()", 'ledger.declare("C9", "late", where="w", paper="1", test=PrintedPrecision())\nledger.show()')
+    assert any(p.startswith(f"{PY}: claims are declared outside the register cell") for p in _problems(tree))
+
+
+def test_a_stored_claim_without_its_test_is_refused(tree):
+    def drop_test(notebook):
+        for cell in notebook["cells"]:
+            for output in cell.get("outputs", []):
+                payload = output.get("data", {}).get("application/vnd.papernotes.claims+json")
+                if payload:
+                    payload["claims"][0].pop("test")
+
+    notebook = json.loads((tree / TWIN).read_text(encoding="utf-8"))
+    drop_test(notebook)
+    (tree / TWIN).write_text(json.dumps(notebook), encoding="utf-8")
+    assert f"{TWIN}: claim C1 has no test; declare it with test= one of PrintedPrecision, Tolerance, Effect, NotCheckable" in _problems(tree)
 
 
 def test_twin_out_of_sync(tree):

@@ -78,9 +78,9 @@ def test_verdict_totals_count_every_verdict_even_absent_ones():
     claims = [{"verdict": "exact"}, {"verdict": "exact"}, {"verdict": "not reproduced"}]
     totals = verdict_totals([Companion(_note("a"), claims, {}, RECORD)], "claims.md")
     assert "**3 claims** from 1 paper ([all claims](claims.md))" in totals
-    assert "| exact | our value equals the paper's (to its printed precision) | 2 |" in totals
-    assert "| not reproduced | measured and not found, with the numbers | 1 |" in totals
-    assert "| within tolerance | close, with the tolerance stated | 0 |" in totals
+    assert "| exact | our value equals the paper's at the precision the paper printed | 2 |" in totals
+    assert "| not reproduced | measured, and the declared test failed: the numbers are shown | 1 |" in totals
+    assert "| within tolerance | within a tolerance declared in advance, with its cause | 0 |" in totals
 
 
 def test_related_papers_link_both_ways():

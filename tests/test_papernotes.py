@@ -1,47 +1,11 @@
-"""The helper package: claim validation, core loading, seeding."""
+"""The helper package: core loading, seeding (the claims ledger has tests/test_claims.py)."""
 
 import textwrap
 
 import pytest
 import torch
 
-from papernotes import ClaimLedger, Verdict, configure, load_core
-from papernotes.claims import CLAIMS_MIME, claims_markdown
-
-
-def test_ledger_round_trips_to_json_and_markdown():
-    ledger = ClaimLedger("demo")
-    ledger.record("C1", "a | b", "Table 1", "1.0", "1.0", Verdict.EXACT)
-    ledger.record("C2", "needs GPUs", "Table 2", "80%", "not measured", Verdict.NOT_CHECKABLE, "ImageNet")
-    data = ledger.to_json()
-    assert [c["verdict"] for c in data["claims"]] == ["exact", "not checkable on CPU"]
-    table = claims_markdown(data["claims"])
-    assert "a \\| b" in table  # a pipe in a claim must not split the row
-    assert table.count("\n") == 3
-    assert CLAIMS_MIME.startswith("application/")
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(id="1"), "claim id"),
-        (dict(verdict="exact"), "verdict must be a Verdict"),
-        (dict(ours=""), "ours must not be empty"),
-        (dict(verdict=Verdict.WITHIN_TOLERANCE), "needs detail"),
-        (dict(verdict=Verdict.NOT_REPRODUCED), "needs detail"),
-    ],
-)
-def test_claims_reject_incomplete_records(kwargs, message):
-    args = dict(id="C1", claim="c", where="w", paper="p", ours="o", verdict=Verdict.EXACT) | kwargs
-    with pytest.raises(ValueError, match=message):
-        ClaimLedger("demo").record(**args)
-
-
-def test_duplicate_claim_ids_are_rejected():
-    ledger = ClaimLedger("demo")
-    ledger.record("C1", "c", "w", "p", "o", Verdict.EXACT)
-    with pytest.raises(ValueError, match="twice"):
-        ledger.record("C1", "c", "w", "p", "o", Verdict.EXACT)
+from papernotes import configure, load_core
 
 
 def _write(tmp_path, body):

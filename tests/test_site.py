@@ -87,7 +87,7 @@ def _text(html: str) -> str:
 
 def test_claims_page_lists_every_claim_linked_to_the_cell_that_checks_it(site):
     html = _page(site, "claims.md")
-    rows = re.findall(r'<tr data-verdict="([^"]+)" data-paper="[^"]+"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
+    rows = re.findall(r'<tr data-verdict="([^"]+)" data-paper="[^"]+" data-test="[^"]+"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
     expected = {(note.slug, c["id"], c["verdict"]) for note, claims in _companions() for c in claims}
     assert {(link.rstrip("/").split("/")[-1], ident, verdict) for verdict, _, link, _, ident in rows} == expected
     for verdict, note_url, companion_url, fragment, ident in rows:
@@ -106,6 +106,10 @@ def test_claims_json_and_home_totals_count_every_verdict(site):
     counts = Counter(c["verdict"] for _, claims in _companions() for c in claims)
     assert data["totals"] == {v.value: counts[v.value] for v in Verdict}
     assert len(data["claims"]) == sum(counts.values())
+    from papernotes.claims import TESTS
+
+    for claim in data["claims"]:
+        assert claim["test"]["kind"] in {t.kind for t in TESTS} and claim["test"]["rule"], f"{claim['slug']} {claim['id']}: no test"
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "claim-totals" not in home
     for verdict in Verdict:
