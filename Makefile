@@ -4,7 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stages in one environment: the site builder alone (small, enough to serve the site),
+# then the companion runtime and the test tools on top (torch and its CUDA wheels: large).
+SITE_STAMP := $(VENV)/.site-installed
+FULL_STAMP := $(VENV)/.runtime-installed
 NAME ?=
 # Runs a venv tool with the venv's bin first on PATH: qtorch finds the venv's ninja that way.
 IN_VENV = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python
@@ -13,39 +16,43 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: setup serve build test execute check bench lock clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(SITE_STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $(SITE_STAMP)
 
-setup: $(STAMP)
+$(FULL_STAMP): $(SITE_STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[runtime,dev]"
+	touch $(FULL_STAMP)
 
-serve: $(STAMP)
+setup: $(FULL_STAMP)
+
+serve: $(SITE_STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-build: $(STAMP)
+build: $(SITE_STAMP)
 	$(BIN)/mkdocs build --strict --clean --site-dir site
 
 # Unit tests, integrity tests, the site build (also in a browser, skipped without chromium),
 # and nbval re-executing every twin in parallel. -rs prints why a test was skipped.
-test: $(STAMP)
+test: $(FULL_STAMP)
 	$(IN_VENV) -m pytest tests companions --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval-sanitize.cfg -n 2 --dist loadfile -rs
 
 # Re-execute companions cleanly and rewrite their twins: all, or one with NAME=slug.
-execute: $(STAMP)
+execute: $(FULL_STAMP)
 	$(IN_VENV) -m papernotes execute $(NAME)
 
-check: $(STAMP)
+check: $(SITE_STAMP)
 	$(BIN)/python -m papernotes check
 
-bench: $(STAMP)
+bench: $(FULL_STAMP)
 	$(IN_VENV) -m papernotes bench $(NAME)
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
-lock: $(STAMP)
+lock: $(FULL_STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^papernotes' > constraints.txt
 
 clean:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from papernotes.integrity import DEFAULT_BUDGET_S
-from papernotes.notes import load_notes
-from papernotes.provenance import budget_s
+from papersite.layout import Layout
+from papersite.notes import read_notes
+from papersite.provenance import DEFAULT_BUDGET_S, budget_s
 
 _seconds = defaultdict(float)
 
@@ -24,7 +24,8 @@ def pytest_runtest_logreport(report):
 
 
 def _budgets(root: Path) -> dict[str, float]:
-    return {f"companions/{n.slug}.ipynb": budget_s(n.meta) for n in load_notes(root)}
+    layout = Layout(root)
+    return {layout.twin(n.slug).as_posix(): budget_s(n.meta) for n in read_notes(layout)[0]}
 
 
 def _over_budget(root: Path) -> list[str]:

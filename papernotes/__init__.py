@@ -9,12 +9,29 @@
 - weights: copy a reference model's weights into ours by position
 - cores: load a companion's method core without running the notebook
 
-The site side: notes (front matter), notebooks (twins, execution), integrity (checks),
-site/pages/provenance/bibtex (the mkdocs plugin) and scaffold (`python -m papernotes new`).
+- notebooks: clean re-execution of a companion into its twin (`make execute`)
+
+The site builder is the separate package ``papersite``; it never imports this one. The
+claims format both sides read lives there (``papersite.claims_format``).
 """
 
-from papernotes.claims import ClaimLedger, Effect, NotCheckable, PrintedPrecision, Tolerance
-from papernotes.cores import load_core
-from papernotes.environment import configure
+# What companions import from the package, and the module that defines each. They load on
+# first use, so `python -m papernotes check` and `new` run without torch.
+_EXPORTS = {
+    "ClaimLedger": "papernotes.claims",
+    "Effect": "papernotes.claims",
+    "NotCheckable": "papernotes.claims",
+    "PrintedPrecision": "papernotes.claims",
+    "Tolerance": "papernotes.claims",
+    "configure": "papernotes.environment",
+    "load_core": "papernotes.cores",
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["ClaimLedger", "Effect", "NotCheckable", "PrintedPrecision", "Tolerance", "configure", "load_core"]
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'papernotes' has no attribute {name!r}; it exports {__all__}")
+    import importlib
+
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,15 +1,19 @@
-"""Command line: python -m papernotes {new,execute,check,bench} ..."""
+"""Command line: python -m papernotes {new,execute,check,bench} ...
+
+``execute`` and ``bench`` run companions and need the runtime (torch); ``new`` and ``check``
+belong to the site builder (``papersite``) and run without it.
+"""
 
 import argparse
 import sys
 from pathlib import Path
 
-from papernotes.notes import COMPANIONS_DIR
-from papernotes.scaffold import add_arguments
+from papersite.layout import Layout
+from papersite.scaffold import add_arguments
 
 
 def _companions(names: list[str]) -> list[Path]:
-    available = sorted(COMPANIONS_DIR.glob("*.py"))
+    available = Layout().companion_sources()
     if not names:
         return available
     by_name = {p.stem: p for p in available}
@@ -27,7 +31,7 @@ def _execute(args) -> int:
 
 
 def _check(args) -> int:
-    from papernotes.integrity import all_problems
+    from papersite.integrity import all_problems
 
     failed = 0
     for name, problems in all_problems(Path(".")).items():
@@ -40,7 +44,7 @@ def _check(args) -> int:
 
 
 def _new(args) -> int:
-    from papernotes.scaffold import new_paper
+    from papersite.scaffold import new_paper
 
     note, companion = new_paper(args)
     print(f"created {note}\ncreated {companion}")

@@ -21,39 +21,15 @@ Numeric tests may name the claim's direction (``better="higher"`` or ``"lower"``
 beyond the paper's in that direction then beats the paper instead of missing it.
 """
 
-import html
-import json
 import math
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
-from enum import Enum
-from pathlib import Path
 
-CLAIMS_MIME = "application/vnd.papernotes.claims+json"
+from papersite.claims_format import CLAIMS_MIME, MIN_SEEDS, Verdict, claims_markdown
+
 _CLAIM_ID = re.compile(r"^C[1-9]\d*$")
 _DIRECTIONS = ("higher", "lower")
-MIN_SEEDS = 3
-
-
-class Verdict(str, Enum):
-    EXACT = "exact"
-    BEATS_PAPER = "beats the paper"
-    WITHIN_TOLERANCE = "within tolerance"
-    REPRODUCED_SMALL = "reproduced at small scale"
-    NOT_REPRODUCED = "not reproduced"
-    NOT_CHECKABLE = "not checkable on CPU"
-
-
-# What each verdict promises a reader; the home page shows it beside the counts.
-VERDICT_MEANINGS = {
-    Verdict.EXACT: "our value equals the paper's at the precision the paper printed",
-    Verdict.BEATS_PAPER: "our value is better than the paper's, in the claim's own direction",
-    Verdict.WITHIN_TOLERANCE: "within a tolerance declared in advance, with its cause",
-    Verdict.REPRODUCED_SMALL: "the effect holds on every seed of a small experiment declared in advance",
-    Verdict.NOT_REPRODUCED: "measured, and the declared test failed: the numbers are shown",
-    Verdict.NOT_CHECKABLE: "needs resources a CPU does not have, with the reason",
-}
 
 
 class ClaimError(ValueError):
@@ -429,83 +405,3 @@ def _claim_json(declared: _Declared) -> dict:
     extra = {k: result[k] for k in ("comparisons", "seeds") if k in result}
     return data | {"ours": ours, "verdict": result["verdict"].value, "detail": result["detail"], "note": result["note"],
                    "cell": result["cell"]} | extra
-
-
-# ---------------------------------------------------------------------------------------
-# Reading and rendering stored ledgers (the site side)
-# ---------------------------------------------------------------------------------------
-
-def explanation(claim: dict) -> str:
-    """The numbers behind a stored claim's verdict, and the companion's note on them."""
-    return "; ".join(part for part in (claim["detail"], claim.get("note", "")) if part)
-
-
-def verdict_text(claim: dict) -> str:
-    """The verdict with the numbers behind it, as one phrase for a reader."""
-    return f"{claim['verdict']} ({explanation(claim)})" if explanation(claim) else claim["verdict"]
-
-
-def _cell(text: str) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
-
-
-def claims_markdown(claims: list[dict], link=None) -> str:
-    """Render claims (dicts as in ``ClaimLedger.to_json``) as a Markdown table.
-
-    ``link`` optionally maps a claim dict to a URL for its ID cell.
-    """
-    rows = ["| ID | Claim | Where | Paper | Ours | Test | Verdict |", "|---|---|---|---|---|---|---|"]
-    for claim in claims:
-        ident = f"[{claim['id']}]({link(claim)})" if link else claim["id"]
-        why = explanation(claim)
-        verdict = f"**{claim['verdict']}**" + (f": {_cell(why)}" if why else "")
-        cells = [ident] + [_cell(claim[k]) for k in ("claim", "where", "paper", "ours")] + [_cell(claim["test"]["rule"]), verdict]
-        rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
-
-
-def read_claims(notebook: str | Path) -> dict | None:
-    """Return the ledger stored in an executed twin, or None if it has none."""
-    data = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    for cell in data.get("cells", []):
-        for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get(CLAIMS_MIME)
-            if payload is not None:
-                return payload
-    return None
-
-
-def stored_claim_problems(claim: dict) -> list[str]:
-    """What is wrong with one stored claim: no test, a tolerance without a cause, too few seeds."""
-    test = claim.get("test")
-    name = f"claim {claim.get('id', '?')}"
-    kinds = [t.kind for t in TESTS]
-    if not isinstance(test, dict) or test.get("kind") not in kinds:
-        return [f"{name} has no test; declare it with test= one of {', '.join(t.__name__ for t in TESTS)}"]
-    if test["kind"] == Tolerance.kind and not str(test.get("cause", "")).strip():
-        return [f"{name}: its tolerance names no cause; give Tolerance(cause=...)"]
-    if test["kind"] == Effect.kind and len(test.get("seeds") or ()) < MIN_SEEDS:
-        return [f"{name}: its effect has {len(test.get('seeds') or ())} seeds; give Effect(seeds=...) at least {MIN_SEEDS}"]
-    if claim.get("verdict") not in {v.value for v in Verdict}:
-        return [f"{name}: verdict {claim.get('verdict')!r} is not one the ledger computes"]
-    return []
-
-
-def claim_fragments(notebook: str | Path) -> dict[str, str]:
-    """Where on the companion page each claim is checked, as a URL fragment (without '#').
-
-    A claim's own ``anchor`` wins; otherwise the code cell that measured it (or, for a claim
-    not checkable on CPU, declared it), found by the execution count the ledger recorded while
-    the twin ran (nbconvert gives each cell the id 'cell-id=<cell id>'); otherwise the Claims
-    heading.
-    """
-    data = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    cell_ids = {
-        cell.get("execution_count"): cell["id"]
-        for cell in data.get("cells", []) if cell.get("cell_type") == "code" and cell.get("id")
-    }
-    ledger = read_claims(notebook) or {"claims": []}
-    return {
-        c["id"]: c.get("anchor") or (f"cell-id={cell_ids[c['cell']]}" if c.get("cell") is not None and c["cell"] in cell_ids else "claims")
-        for c in ledger["claims"]
-    }

@@ -1,4 +1,4 @@
-"""Companion notebooks: the .py source, its executed .ipynb twin, and clean re-execution."""
+"""Clean re-execution of a companion: its .py source becomes its executed .ipynb twin."""
 
 import platform
 import sys
@@ -17,33 +17,6 @@ PROVENANCE_PACKAGES = ("torch", "timm", "numpy", "scikit-learn", "jupytext", "nb
 
 def twin_path(py: Path) -> Path:
     return Path(py).with_suffix(".ipynb")
-
-
-def _cells(notebook) -> list[tuple[str, str, tuple]]:
-    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ()))) for c in notebook.cells]
-
-
-def pair_problems(py: Path) -> list[str]:
-    """Why the twin of ``py`` does not faithfully hold ``py`` executed, if it does not."""
-    py, twin = Path(py), twin_path(py)
-    if not twin.exists():
-        return [f"{py}: no executed twin {twin}; run `make execute NAME={py.stem}`"]
-    source, stored = _cells(jupytext.read(py)), _cells(nbformat.read(twin, as_version=4))
-    if source != stored:
-        for index, (a, b) in enumerate(zip(source, stored)):
-            if a != b:
-                return [f"{twin}: cell {index + 1} differs from {py} (out of sync); run `make execute NAME={py.stem}`"]
-        return [f"{twin}: has {len(stored)} cells but {py} has {len(source)}; run `make execute NAME={py.stem}`"]
-    notebook = nbformat.read(twin, as_version=4)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    counts = [c.get("execution_count") for c in code]
-    if counts != list(range(1, len(code) + 1)):
-        return [f"{twin}: not executed top to bottom in one run (execution counts {counts}); run `make execute NAME={py.stem}`"]
-    for index, cell in enumerate(code):
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            if "raises-exception" not in cell.metadata.get("tags", []):
-                return [f"{twin}: code cell {index + 1} stored an error; fix it and re-execute"]
-    return []
 
 
 def provenance(runtime_s: float) -> dict:

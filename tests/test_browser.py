@@ -142,9 +142,10 @@ def test_every_page_loads_cleanly_with_math_and_images(browser_page, page_errors
 
 def _distinctive_title_word():
     """A note and the word of its title that the notes use least: its page must rank in the results."""
-    from papernotes.notes import load_notes
+    from papersite.layout import Layout
+    from papersite.notes import read_notes
 
-    notes = load_notes(ROOT)
+    notes = read_notes(Layout(ROOT))[0]
     corpus = " ".join(f"{n.meta['title']} {n.body}" for n in notes).lower()
     candidates = [(n, w) for n in notes for w in re.findall(r"[A-Za-z]{5,}", n.meta["title"])]
     return min(candidates, key=lambda pair: (corpus.count(pair[1].lower()), -len(pair[1])))
@@ -160,7 +161,7 @@ def test_search_finds_a_paper_by_a_word_of_its_title(browser_page, base_url):
 
 
 def test_claims_filter_shows_only_the_chosen_verdict(browser_page, base_url):
-    from papernotes.claims import Verdict
+    from papersite.claims_format import Verdict
 
     page = browser_page
     page.goto(base_url + "claims/", wait_until="load")

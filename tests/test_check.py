@@ -6,6 +6,7 @@ all checks, and breaks one thing.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from papernotes.integrity import all_problems
+from papersite.integrity import all_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTE = Path("docs/notes/vision/efficientnet.md")
@@ -60,7 +61,7 @@ def test_missing_companion(tree):
 
 def test_malformed_front_matter(tree):
     _edit_front_matter(tree, "tags: [architecture, scaling, efficiency]", "tags: [architecture, scaling")
-    assert any(p.startswith(f"{NOTE}: front matter is not valid YAML") for p in _problems(tree))
+    assert any(re.match(rf"{NOTE}:\d+: front matter is not valid YAML \(", p) for p in _problems(tree)), _problems(tree)
 
 
 def test_claim_ids_in_front_matter_are_refused(tree):

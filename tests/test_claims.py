@@ -4,7 +4,8 @@ declarations that would let a verdict be chosen after the fact are refused."""
 import pytest
 
 from papernotes import ClaimLedger, Effect, NotCheckable, PrintedPrecision, Tolerance
-from papernotes.claims import CLAIMS_MIME, ClaimError, claims_markdown, stored_claim_problems, verdict_text
+from papernotes.claims import TESTS, ClaimError
+from papersite.claims_format import CLAIMS_MIME, TEST_KINDS, claims_markdown, stored_claim_problems, verdict_text
 
 
 def _verdict(test, paper, measured, **declare):
@@ -164,3 +165,7 @@ def test_stored_claims_are_checked(change, message):
     claim = _verdict(PrintedPrecision(), "1.0", 1.0)
     change(claim)
     assert message in stored_claim_problems(claim)[0]
+
+
+def test_the_stored_format_names_the_ledgers_test_classes():
+    assert {test.kind: test.__name__ for test in TESTS} == TEST_KINDS

@@ -4,12 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from papernotes.integrity import CHECKS
+from papersite.integrity import CHECKS, Repository
+from papersite.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="module")
+def repository() -> Repository:
+    return Repository(Layout(ROOT))
+
+
 @pytest.mark.parametrize("check", sorted(CHECKS))
-def test_integrity(check):
-    problems = CHECKS[check](ROOT)
+def test_integrity(repository, check):
+    problems = CHECKS[check](repository)
     assert not problems, "\n".join(problems)

@@ -51,7 +51,7 @@ def new_paper_site(tmp_path_factory) -> Path:
 
 
 def test_new_paper_fails_only_on_what_its_author_must_fill_in(new_paper_site):
-    from papernotes.integrity import all_problems
+    from papersite.integrity import all_problems
 
     assert (new_paper_site / "docs/notes/vision/vit.md").exists()
     problems = all_problems(new_paper_site)

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from papernotes.bibtex import bibtex_entry, citation_key
-from papernotes.notes import Note
-from papernotes.pages import Companion, execution_page, related_markdown, verdict_totals
-from papernotes.provenance import colab_url, stamp_text
+from papersite.bibtex import bibtex_entry, citation_key
+from papersite.notes import Note
+from papersite.pages import Paper, execution_page, related_markdown, verdict_totals
+from papersite.provenance import colab_url, stamp_text
 
 META = {"title": "Attention Is All You Need", "authors": ["Ashish Vaswani", "Łukasz Kaiser"], "year": 2017,
         "venue": "NeurIPS 2017", "arxiv": "1706.03762", "tags": ["nlp"], "companion": "none"}
@@ -53,7 +53,11 @@ def test_bibtex_override_wins():
     (None, None),
 ])
 def test_colab_url_only_for_github_repositories(repo_url, expected):
-    assert colab_url(repo_url, "vit") == expected
+    assert colab_url(repo_url, "companions/vit.ipynb", "main") == expected
+
+
+def test_colab_url_follows_the_configured_branch():
+    assert colab_url("https://github.com/o/r", "nb/vit.ipynb", "gh-pages").endswith("/o/r/blob/gh-pages/nb/vit.ipynb")
 
 
 def test_provenance_stamp():
@@ -64,9 +68,9 @@ def test_provenance_stamp():
 
 
 def test_execution_page_flags_a_companion_over_budget():
-    fast = Companion(_note("fast"), [], {}, RECORD)
-    slow = Companion(_note("slow", budget_s=10), [], {}, RECORD)
-    unrecorded = Companion(_note("unrecorded"), [], {}, None)
+    fast = Paper(_note("fast"), [], {}, RECORD)
+    slow = Paper(_note("slow", budget_s=10), [], {}, RECORD)
+    unrecorded = Paper(_note("unrecorded"), [], {}, None)
     lines = execution_page([slow, fast, unrecorded], lambda note: f"{note.slug}.ipynb").splitlines()
     assert "| [fast](fast.ipynb) | 2026-01-02 03:04:05 | 12.3 s | 90 s | 14% |" in "\n".join(lines)
     assert "| 12.3 s | 10 s | 123% **over** |" in "\n".join(lines)
@@ -76,7 +80,7 @@ def test_execution_page_flags_a_companion_over_budget():
 
 def test_verdict_totals_count_every_verdict_even_absent_ones():
     claims = [{"verdict": "exact"}, {"verdict": "exact"}, {"verdict": "not reproduced"}]
-    totals = verdict_totals([Companion(_note("a"), claims, {}, RECORD)], "claims.md")
+    totals = verdict_totals([Paper(_note("a"), claims, {}, RECORD)], "claims.md")
     assert "**3 claims** from 1 paper ([all claims](claims.md))" in totals
     assert "| exact | our value equals the paper's at the precision the paper printed | 2 |" in totals
     assert "| not reproduced | measured, and the declared test failed: the numbers are shown | 1 |" in totals

@@ -11,6 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _layout():
+    from papersite.layout import Layout
+
+    return Layout(ROOT)
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     site_dir = tmp_path_factory.mktemp("site")
@@ -42,15 +48,10 @@ def test_only_the_twin_becomes_a_page(site):
 
 
 def test_notes_embed_their_claims_table(site):
-    from papernotes.claims import read_claims
-    from papernotes.notes import load_notes
-
-    for note in load_notes(ROOT):
-        if note.companion is None:
-            continue
-        html = (site / note.path.relative_to("docs").with_suffix("") / "index.html").read_text(encoding="utf-8")
+    for note, twin in _companions():
+        html = _page(site, _layout().note_uri(note.path))
         assert "<!-- claims-table -->" not in html
-        for claim in read_claims(ROOT / note.companion_twin)["claims"]:
+        for claim in twin.claims:
             assert f">{claim['id']}<" in html, f"{note.path}: claim {claim['id']} missing from the rendered table"
 
 
@@ -65,13 +66,15 @@ def test_math_and_assets_are_served_locally(site):
 
 
 def _companions():
-    from papernotes.claims import read_claims
-    from papernotes.notes import load_notes
+    """(note, ExecutedTwin) of every note whose twin holds a ledger."""
+    from papersite.notes import read_notes
+    from papersite.twins import read_twin
 
-    for note in load_notes(ROOT):
-        twin = ROOT / note.companion_twin
-        if note.companion and twin.exists() and read_claims(twin):
-            yield note, read_claims(twin)["claims"]
+    layout = _layout()
+    for note in read_notes(layout)[0]:
+        path = ROOT / layout.twin(note.slug)
+        if note.companion and path.exists() and read_twin(path).ledger:
+            yield note, read_twin(path)
 
 
 def _page(site, src_uri: str) -> str:
@@ -88,7 +91,7 @@ def _text(html: str) -> str:
 def test_claims_page_lists_every_claim_linked_to_the_cell_that_checks_it(site):
     html = _page(site, "claims.md")
     rows = re.findall(r'<tr data-verdict="([^"]+)" data-paper="[^"]+" data-test="[^"]+"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
-    expected = {(note.slug, c["id"], c["verdict"]) for note, claims in _companions() for c in claims}
+    expected = {(note.slug, c["id"], c["verdict"]) for note, twin in _companions() for c in twin.claims}
     assert {(link.rstrip("/").split("/")[-1], ident, verdict) for verdict, _, link, _, ident in rows} == expected
     for verdict, note_url, companion_url, fragment, ident in rows:
         assert (site / note_url / "index.html").exists(), f"{ident}: note link {note_url} is broken"
@@ -100,16 +103,14 @@ def test_claims_json_and_home_totals_count_every_verdict(site):
     import json
     from collections import Counter
 
-    from papernotes.claims import VERDICT_MEANINGS, Verdict
+    from papersite.claims_format import TEST_KINDS, VERDICT_MEANINGS, Verdict
 
     data = json.loads((site / "claims.json").read_text(encoding="utf-8"))
-    counts = Counter(c["verdict"] for _, claims in _companions() for c in claims)
+    counts = Counter(c["verdict"] for _, twin in _companions() for c in twin.claims)
     assert data["totals"] == {v.value: counts[v.value] for v in Verdict}
     assert len(data["claims"]) == sum(counts.values())
-    from papernotes.claims import TESTS
-
     for claim in data["claims"]:
-        assert claim["test"]["kind"] in {t.kind for t in TESTS} and claim["test"]["rule"], f"{claim['slug']} {claim['id']}: no test"
+        assert claim["test"]["kind"] in TEST_KINDS and claim["test"]["rule"], f"{claim['slug']} {claim['id']}: no test"
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "claim-totals" not in home
     for verdict in Verdict:
@@ -117,24 +118,23 @@ def test_claims_json_and_home_totals_count_every_verdict(site):
 
 
 def test_execution_page_shows_each_companion_runtime_and_budget(site):
-    from papernotes.provenance import budget_s, read_provenance
+    from papersite.provenance import budget_s
 
     html = _page(site, "execution.md")
-    for note, _ in _companions():
-        record = read_provenance(ROOT / note.companion_twin)
+    for note, twin in _companions():
+        record = twin.record
         runtime = f"{record['runtime_s']:.1f} s" if record else "no execution record"
         assert f">{note.slug}</a>" in html
         assert runtime in html and f"{budget_s(note.meta):.0f} s" in html, note.slug
 
 
 def test_notes_and_companion_pages_carry_provenance_and_notes_a_bibtex_entry(site):
-    from papernotes.bibtex import bibtex_entry
-    from papernotes.provenance import read_provenance
+    from papersite.bibtex import bibtex_entry
 
-    for note, _ in _companions():
-        record = read_provenance(ROOT / note.companion_twin)
+    for note, twin in _companions():
+        record = twin.record
         stamp = f"Executed {record['executed_at'].replace('T', ' ').removesuffix('Z')} UTC" if record else "No execution record"
-        note_html = _page(site, note.path.relative_to("docs").as_posix())
+        note_html = _page(site, _layout().note_uri(note.path))
         companion_html = _page(site, f"companions/{note.slug}.ipynb")
         assert stamp in note_html and stamp in companion_html, note.slug
         assert bibtex_entry(note.meta) in _text(note_html), f"{note.slug}: no BibTeX entry"
@@ -159,4 +159,72 @@ def test_claim_quotes_in_notes_are_filled_in(site):
         html = page.read_text(encoding="utf-8")
         assert "[[ours:" not in html and "[[verdict:" not in html, f"{page.relative_to(site)}: an unfilled claim quote"
     efficientnet = (site / "notes/vision/efficientnet/index.html").read_text(encoding="utf-8")
-    assert "implied φ disagree by up to" in efficientnet
+    assert "Parameters: not reproduced (7 of 8 equal at printed precision" in _text(efficientnet)
+
+
+def test_each_claim_links_to_the_cell_that_checked_it(site):
+    """The cell a claim links to is the one whose execution measured (or declared) it."""
+    import json
+
+    data = json.loads((site / "claims.json").read_text(encoding="utf-8"))
+    twins = {note.slug: twin for note, twin in _companions()}
+    for claim in data["claims"]:
+        fragment = claim["check"].split("#", 1)[1]
+        if claim.get("anchor"):
+            continue
+        assert fragment.startswith("cell-id="), f"{claim['slug']} {claim['id']}: links to {fragment!r}, not to a cell"
+        cell = next(c for c in twins[claim["slug"]].cells if c.get("id") == fragment.removeprefix("cell-id="))
+        assert cell["execution_count"] == claim["cell"], f"{claim['slug']} {claim['id']}"
+        call = ".declare(" if claim["verdict"] == "not checkable on CPU" else ".measure("
+        assert call in "".join(cell["source"]), f"{claim['slug']} {claim['id']}: its cell does not call {call}"
+
+
+_BLOCK_RUNTIME = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "numpy", "papernotes"):
+            raise ImportError(f"{name} is blocked: the site must build without the companion runtime")
+sys.meta_path.insert(0, Block())
+import papersite.plugin
+from mkdocs.__main__ import cli
+sys.exit(cli())
+"""
+
+
+def test_the_site_builds_without_torch_or_numpy(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", _BLOCK_RUNTIME, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "site/claims/index.html").exists()
+
+
+def _tree_with_one_note(tmp_path: Path, note: str) -> Path:
+    """A copy of the site's frame whose only note is ``note`` (under docs/notes/vision/broken.md)."""
+    import shutil
+
+    for name in ("mkdocs.yml", "overrides", "docs/index.md", "docs/tags.md", "docs/javascripts", "docs/stylesheets"):
+        source, target = ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    (tmp_path / "companions").mkdir()
+    (tmp_path / "docs/notes/vision").mkdir(parents=True)
+    (tmp_path / "docs/notes/vision/broken.md").write_text(note, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("note, message", [
+    ("---\ntitle: A: B\ncompanion: none\n---\n# x\n", "docs/notes/vision/broken.md:2: front matter is not valid YAML"),
+    ("---\ntitle: T\ncompanion: broken\n---\n# x\n", "docs/notes/vision/broken.md: its companion has no executed twin companions/broken.ipynb"),
+    ("# no front matter\n", "docs/notes/vision/broken.md: no front matter"),
+])
+def test_a_broken_note_stops_the_build_with_one_line_and_no_traceback(tmp_path, note, message):
+    root = _tree_with_one_note(tmp_path, note)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(root / "site")],
+        cwd=root, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

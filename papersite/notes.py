@@ -6,8 +6,6 @@ from pathlib import Path
 
 import yaml
 
-NOTES_DIR = Path("docs/notes")
-COMPANIONS_DIR = Path("companions")
 CLAIMS_PLACEHOLDER = "<!-- claims-table -->"
 # Every spot the scaffold's templates leave for an author to fill in carries this marker.
 SCAFFOLD_MARKER = "FILL IN"
@@ -59,14 +57,6 @@ class Note:
     def companion(self) -> str | None:
         return None if self.meta["companion"] == "none" else self.meta["companion"]
 
-    @property
-    def companion_py(self) -> Path:
-        return COMPANIONS_DIR / f"{self.slug}.py"
-
-    @property
-    def companion_twin(self) -> Path:
-        return COMPANIONS_DIR / f"{self.slug}.ipynb"
-
 
 def split_front_matter(text: str, path: str = "<note>") -> tuple[dict, str]:
     match = _FRONT_MATTER.match(text)
@@ -75,7 +65,10 @@ def split_front_matter(text: str, path: str = "<note>") -> tuple[dict, str]:
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as error:
-        raise FrontMatterError(f"{path}: front matter is not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 2}" if mark is not None else path  # +1 for 1-based, +1 for the opening '---'
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise FrontMatterError(f"{where}: front matter is not valid YAML ({problem}); fix that line (quote values holding ':' or '#')") from None
     if not isinstance(meta, dict):
         raise FrontMatterError(f"{path}: front matter must be a mapping of field: value")
     return meta, text[match.end():]
@@ -124,19 +117,18 @@ def _optional_field_problems(meta: dict, path: str) -> list[str]:
     return problems
 
 
-def load_note(path: Path) -> Note:
-    meta, body = split_front_matter(path.read_text(encoding="utf-8"), str(path))
+def load_note(root: Path, path: Path) -> Note:
+    """The note at ``path`` (relative to ``root``); FrontMatterError names the file and the fault."""
+    meta, body = split_front_matter((root / path).read_text(encoding="utf-8"), str(path))
     return Note(path, meta, body)
 
 
-def note_paths(root: Path = Path(".")) -> list[Path]:
-    return sorted(p.relative_to(root) for p in (root / NOTES_DIR).rglob("*.md"))
-
-
-def load_notes(root: Path = Path(".")) -> list[Note]:
-    """Every note whose front matter parses; integrity checks report the others."""
-    notes = []
-    for path in note_paths(root):
-        meta, body = split_front_matter((root / path).read_text(encoding="utf-8"), str(path))
-        notes.append(Note(path, meta, body))
-    return notes
+def read_notes(layout) -> tuple[list[Note], list[str]]:
+    """Every note whose front matter parses, and one problem for each that does not."""
+    notes, problems = [], []
+    for path in layout.note_paths():
+        try:
+            notes.append(load_note(layout.root, path))
+        except FrontMatterError as error:
+            problems.append(str(error))
+    return notes, problems

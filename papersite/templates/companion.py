@@ -9,7 +9,7 @@
 # %% [markdown]
 # # ${heading}: checked
 #
-# Companion to the note [${heading}](../../notes/${topic}/${slug}/). It implements the paper's
+# Companion to the note [${heading}](${note_from_companion}). It implements the paper's
 # core, checks it against references, and records a verdict for each of the paper's claims.
 
 # %% [markdown]

@@ -7,12 +7,14 @@ files are never overwritten.
 
 import argparse
 import json
+import posixpath
 import re
 from importlib import resources
 from pathlib import Path
 from string import Template
 
-from papernotes.notes import ARXIV_ID, COMPANIONS_DIR, NOTES_DIR, SLUG
+from papersite.layout import Layout
+from papersite.notes import ARXIV_ID, SLUG
 
 
 def slug_argument(value: str) -> str:
@@ -56,7 +58,7 @@ def _yaml(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _fields(args) -> dict:
+def _fields(args, layout: Layout) -> dict:
     title = " ".join(args.title.split())
     if not title:
         raise SystemExit("--title must not be empty")
@@ -82,19 +84,25 @@ def _fields(args) -> dict:
         "source_label": f"arXiv:{args.arxiv}" if args.arxiv else "paper",
         "source_url": source_url,
         "tags": _yaml([args.topic]),
+        "companion_py": layout.companion_py(args.slug).as_posix(),
+        # Relative links, as mkdocs resolves them: note file -> twin, companion page -> note page.
+        "twin_from_note": posixpath.relpath(layout.twin_uri(args.slug), posixpath.dirname(layout.note_uri(layout.new_note(args.topic, args.slug)))),
+        "note_from_companion": posixpath.relpath(
+            layout.note_uri(layout.new_note(args.topic, args.slug)).removesuffix(".md") + "/", f"{layout.companions_dir}/{args.slug}"
+        ) + "/",
     }
 
 
 def _template(name: str) -> Template:
-    return Template(resources.files("papernotes").joinpath("templates", name).read_text(encoding="utf-8"))
+    return Template(resources.files("papersite").joinpath("templates", name).read_text(encoding="utf-8"))
 
 
-def new_paper(args, root: Path = Path(".")) -> list[Path]:
+def new_paper(args, layout: Layout = Layout()) -> list[Path]:
     """Write the note and the companion for ``args``; returns their paths."""
-    fields = _fields(args)
-    existing_notes = sorted((root / NOTES_DIR).rglob(f"{args.slug}.md"))
-    note = root / NOTES_DIR / args.topic / f"{args.slug}.md"
-    companion = root / COMPANIONS_DIR / f"{args.slug}.py"
+    fields, root = _fields(args, layout), layout.root
+    existing_notes = sorted((root / layout.notes).rglob(f"{args.slug}.md"))
+    note = root / layout.new_note(args.topic, args.slug)
+    companion = root / layout.companion_py(args.slug)
     taken = [p for p in (*existing_notes, companion, companion.with_suffix(".ipynb")) if p.exists()]
     if taken:
         names = ", ".join(str(p.relative_to(root)) for p in taken)

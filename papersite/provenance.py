@@ -1,25 +1,17 @@
 """Where a companion's numbers came from: the execution record stored in its twin.
 
-``papernotes.notebooks.execute`` writes ``metadata.papernotes`` into every twin it runs:
-when, how long, on what machine, with which package versions. Here that record is read
-back and phrased for the site, next to the time budget from the note's front matter.
+``make execute`` writes ``metadata.papernotes`` into every twin it runs: when, how long, on
+what machine, with which package versions (``ExecutedTwin.record`` reads it back). Here that
+record is phrased for the site, next to the time budget from the note's front matter.
 """
 
 import html
 import re
-from pathlib import Path
-
-import nbformat
 
 DEFAULT_BUDGET_S = 90
 # Versions worth a reader's attention; the stats page and the twin itself have the rest.
 STAMP_PACKAGES = ("python", "torch", "timm")
 _GITHUB_REPO = re.compile(r"^https?://github\.com/([^/\s]+)/([^/\s]+?)(?:\.git)?/?$")
-
-
-def read_provenance(twin: Path) -> dict | None:
-    """The execution record of an executed twin, or None for a twin run another way."""
-    return nbformat.read(Path(twin), as_version=4).metadata.get("papernotes")
 
 
 def budget_s(meta: dict) -> float:
@@ -57,10 +49,10 @@ def stamp_html(record: dict | None, budget: float) -> str:
     )
 
 
-def colab_url(repo_url: str | None, slug: str) -> str | None:
+def colab_url(repo_url: str | None, twin_path: str, branch: str) -> str | None:
     """Colab's address for a twin in a GitHub repository; None when there is no such repository."""
     match = _GITHUB_REPO.match(repo_url or "")
     if match is None:
         return None
     owner, repo = match.groups()
-    return f"https://colab.research.google.com/github/{owner}/{repo}/blob/main/companions/{slug}.ipynb"
+    return f"https://colab.research.google.com/github/{owner}/{repo}/blob/{branch}/{twin_path}"
