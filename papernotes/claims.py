@@ -26,7 +26,7 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
-from papersite.claims_format import CLAIMS_MIME, MIN_SEEDS, Verdict, claims_markdown
+from papersite.claims_format import CLAIMS_MIME, MIN_SEEDS, Verdict, cell_digest, claims_markdown
 
 _CLAIM_ID = re.compile(r"^C[1-9]\d*$")
 _DIRECTIONS = ("higher", "lower")
@@ -181,7 +181,7 @@ class _Declared:
     unit: str
     fmt: str
     anchor: str
-    declared_in: int | None  # execution count of the notebook cell that declared it
+    declared_in: str | None  # digest of the notebook cell that declared it
     result: dict | None = None
 
 
@@ -271,18 +271,34 @@ class ClaimLedger:
         display({"text/markdown": self.to_markdown(), CLAIMS_MIME: self.to_json()}, raw=True)
 
 
-def _current_cell() -> int | None:
-    """The execution count of the notebook cell running now (None outside IPython).
+class _CellWatcher:
+    """Remembers which notebook cell is running, as a digest of its source.
 
-    A twin is executed top to bottom, so this names the cell that checks a claim, whatever
-    its source looks like (a claim measured in a loop included).
+    IPython announces every cell before it runs (the ``pre_run_cell`` event), under
+    ``make execute`` and under nbval alike; execution counts would not do, since nbval runs
+    cells without counting them. The site finds the cell again by the same digest.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    return shell.execution_count if shell is not None else None
+
+    digest: str | None = None
+    watching: bool = False
+
+    @classmethod
+    def watch(cls) -> None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is not None and not cls.watching:
+            shell.events.register("pre_run_cell", lambda info: setattr(cls, "digest", cell_digest(info.raw_cell)))
+            cls.watching = True
+
+
+def _current_cell() -> str | None:
+    return _CellWatcher.digest
+
+
+_CellWatcher.watch()  # at import, in a companion's Setup: every later cell is known by its digest
 
 
 def _display(declared: _Declared, value: float, printed: Decimal | None) -> str:

@@ -3,13 +3,14 @@
 A companion's ``ledger.show()`` stores its claims as one output of MIME type ``CLAIMS_MIME``:
 ``{"paper": slug, "claims": [claim, ...]}``. Each claim is a dict with ``id``, ``claim``,
 ``where``, ``paper``, ``ours`` (display strings), ``test`` (``kind``, ``rule`` and the test's
-parameters), ``verdict``, ``detail``, ``note``, ``anchor``, ``cell`` (the execution count of the
-cell that checked it) and, for numeric tests, ``comparisons`` (per value: paper, ours,
+parameters), ``verdict``, ``detail``, ``note``, ``anchor``, ``cell`` (the digest of the source of
+the notebook cell that checked it, see ``cell_digest``) and, for numeric tests, ``comparisons`` (per value: paper, ours,
 difference, allowed, outcome) or, for effects, ``seeds`` (per seed: value, holds).
 
 This module imports nothing beyond the standard library, so the site builds without torch.
 """
 
+import hashlib
 import html
 from enum import Enum
 
@@ -43,6 +44,11 @@ TEST_KINDS = {
     "effect": "Effect",
     "not checkable on CPU": "NotCheckable",
 }
+
+
+def cell_digest(source: str) -> str:
+    """A short digest of a cell's source: how a claim names the cell that checked it."""
+    return hashlib.sha256(source.strip().encode("utf-8")).hexdigest()[:16]
 
 
 def explanation(claim: dict) -> str:

@@ -10,6 +10,7 @@ import posixpath
 from collections import Counter
 from dataclasses import dataclass
 
+from papersite import verdicts
 from papersite.claims_format import VERDICT_MEANINGS, Verdict, explanation
 from papersite.notes import Note, topic_title
 from papersite.provenance import budget_s, versions_text
@@ -17,7 +18,7 @@ from papersite.provenance import budget_s, versions_text
 CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE, CLAIMS_JSON = "claims.md", "execution.md", "papers.md", "claims.json"
 GENERATED_PAGES = (CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE)
 TOTALS_PLACEHOLDER = "<!-- claim-totals -->"
-FILTER_ID, PAPER_FILTER_ID = "claims-verdict-filter", "claims-paper-filter"
+FILTER_ID, PAPER_FILTER_ID, TEST_FILTER_ID = "claims-verdict-filter", "claims-paper-filter", "claims-test-filter"
 TABLE_ID, SHOWN_ID = "claims-table", "claims-shown"
 
 
@@ -36,18 +37,30 @@ class Paper:
         return cls(note, twin.claims, twin.fragments(), twin.record)
 
 
-def papers_index(notes, layout) -> str:
-    """Every paper with a note, by topic; links are relative to the docs root, where this page is."""
-    lines = ["# Papers", "", "Every paper with a note, by topic. Generated from the notes' front matter.", ""]
+def papers_index(notes, papers, layout) -> str:
+    """Every paper with a note, by topic, with its verdict bar; links are relative to the docs root."""
+    claims_of = {p.note.slug: p.claims for p in papers}
+    lines = ["# Papers", "", "Every paper with a note, by topic, and what became of its claims. Generated from the notes' "
+             "front matter and the executed companions.", ""]
     for topic in sorted({n.topic for n in notes}):
-        lines += [f"## {topic_title(topic)}", "", "| Paper | Authors | Year | Venue | Companion |", "|---|---|---|---|---|"]
+        lines += [f"## {topic_title(topic)}", "", "| Paper | Year | Venue | Claims | Companion |", "|---|---|---|---|---|"]
         for note in sorted((n for n in notes if n.topic == topic), key=lambda n: (n.meta["year"], n.meta["title"])):
             m = note.meta
             authors = ", ".join(m["authors"][:3]) + (" et al." if len(m["authors"]) > 3 else "")
             companion = f"[notebook]({layout.twin_uri(note.slug)})" if note.companion else "none"
-            lines.append(f"| [{m['title']}]({layout.note_uri(note.path)}) | {authors} | {m['year']} | {m['venue']} | {companion} |")
+            bar = verdicts.verdict_bar(claims_of[note.slug]) if note.slug in claims_of else "no companion"
+            lines.append(f"| [{m['title']}]({layout.note_uri(note.path)})<br>{authors} | {m['year']} | {m['venue']} | {bar} | {companion} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def bottom_line(note, paper, claims_link: str) -> str:
+    """What a reader sees first on a note: the hand-written summary, then the verdict bar."""
+    parts = [f'<div class="paper-summary" markdown>\n{note.meta["summary"].strip()}\n</div>'] if note.meta.get("summary") else []
+    if paper is not None:
+        parts.append(f'<p class="paper-verdicts"><strong>Our verdicts:</strong> {verdicts.verdict_bar(paper.claims)} '
+                     f'<a href="{claims_link}">each claim</a></p>')
+    return "\n\n".join(parts)
 
 
 def _papers(count: int) -> str:
@@ -58,19 +71,48 @@ def _verdict_counts(papers) -> Counter:
     return Counter(c["verdict"] for paper in papers for c in paper.claims)
 
 
+def claim_anchor(slug: str, claim_id: str) -> str:
+    """The id of a claim's row on the claims page: its permalink."""
+    return f"claim-{slug}-{claim_id}"
+
+
+def _options(select_id: str, label: str, everything: str, choices) -> str:
+    """A labelled <select>: ``choices`` are (value, text) pairs; the first option shows all."""
+    options = [f'<option value="">{html.escape(everything)}</option>'] + [
+        f'<option value="{html.escape(value)}">{html.escape(text)}</option>' for value, text in choices
+    ]
+    return (f'<span class="claims-filter"><label for="{select_id}">{label}</label> '
+            f'<select id="{select_id}" name="{select_id.split("-")[1]}">{"".join(options)}</select></span>')
+
+
+def _details(claim: dict, cell_link: str) -> str:
+    """What stands behind a verdict: where, both values, the declared test and the numbers."""
+    rows = [("Where", claim["where"]), ("Paper", claim["paper"]), ("Ours", claim["ours"]), ("Test", claim["test"]["rule"])]
+    why = explanation(claim)
+    if why:
+        rows.append(("Why", why))
+    items = "".join(f"<dt>{name}</dt><dd>{html.escape(str(text))}</dd>" for name, text in rows)
+    return (
+        f'<details class="claim-details"><summary>Test and numbers</summary><dl>{items}</dl>'
+        f'<p><a href="{cell_link}">The cell that checks it</a></p></details>'
+    )
+
+
 def claims_page(papers, note_url, companion_url) -> str:
     """Every claim of every paper in one filterable table (raw HTML: rows carry their verdict).
 
-    ``note_url(note)`` and ``companion_url(note)`` give URLs relative to this page.
+    ``note_url(note)`` and ``companion_url(note)`` give URLs relative to this page. The filters
+    live in the address (``?verdict=...&paper=...&test=...``), so a view can be linked, and
+    each row's id is its permalink.
     """
     counts = _verdict_counts(papers)
     total = sum(counts.values())
-    options = [f'<option value="">all verdicts ({total})</option>'] + [
-        f'<option value="{html.escape(v.value)}">{html.escape(v.value)} ({counts[v.value]})</option>' for v in Verdict
-    ]
     ordered = sorted(papers, key=lambda c: c.note.meta["title"].lower())
-    paper_options = ['<option value="">all papers</option>'] + [
-        f'<option value="{c.note.slug}">{html.escape(c.note.meta["title"])} ({len(c.claims)})</option>' for c in ordered
+    kinds = Counter(claim["test"]["kind"] for paper in papers for claim in paper.claims)
+    filters = [
+        _options(FILTER_ID, "Verdict", f"all verdicts ({total})", [(v.value, f"{v.value} ({counts[v.value]})") for v in Verdict]),
+        _options(PAPER_FILTER_ID, "Paper", "all papers", [(c.note.slug, f"{c.note.meta['title']} ({len(c.claims)})") for c in ordered]),
+        _options(TEST_FILTER_ID, "Test", "all tests", [(kind, f"{kind} ({count})") for kind, count in sorted(kinds.items())]),
     ]
     rows = []
     for entry in ordered:
@@ -78,15 +120,15 @@ def claims_page(papers, note_url, companion_url) -> str:
         paper = f'<a href="{note_url(note)}">{html.escape(note.meta["title"])}</a>'
         for claim in entry.claims:
             cell_link = html.escape(f'{companion_url(note)}#{entry.fragments[claim["id"]]}')
-            why = explanation(claim)
-            verdict = f"<strong>{html.escape(claim['verdict'])}</strong>" + (f": {html.escape(why)}" if why else "")
-            cells = [paper, f'<a href="{cell_link}">{claim["id"]}</a>'] + [html.escape(claim[k]) for k in ("claim", "where", "paper", "ours")]
-            cells += [html.escape(claim["test"]["rule"]), verdict]
+            anchor = claim_anchor(note.slug, claim["id"])
+            ident = (f'<a href="{cell_link}" title="The cell that checks {claim["id"]}">{claim["id"]}</a> '
+                     f'<a class="claim-permalink" href="#{anchor}" title="Permalink to this claim" aria-label="Permalink to {note.slug} {claim["id"]}">¶</a>')
+            cells = [paper, ident, html.escape(claim["claim"]), verdicts.badge(claim["verdict"]) + _details(claim, cell_link)]
             rows.append(
-                f'<tr data-verdict="{html.escape(claim["verdict"])}" data-paper="{note.slug}" data-test="{html.escape(claim["test"]["kind"])}">'
-                + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+                f'<tr id="{anchor}" data-verdict="{html.escape(claim["verdict"])}" data-paper="{note.slug}" '
+                f'data-test="{html.escape(claim["test"]["kind"])}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
             )
-    header = "".join(f"<th>{h}</th>" for h in ("Paper", "ID", "Claim", "Where", "Paper says", "Ours", "Test", "Verdict"))
+    header = "".join(f'<th scope="col">{h}</th>' for h in ("Paper", "ID", "Claim", "Verdict"))
     return "\n".join([
         "---",
         "hide: [toc]",  # the table needs the width
@@ -95,11 +137,11 @@ def claims_page(papers, note_url, companion_url) -> str:
         "",
         f"Every claim checked by a companion: {total} claims from {_papers(len(papers))}, generated from the executed "
         "notebooks when the site is built (also as [claims.json](claims.json)). Each claim's test was declared in its "
-        "companion before anything was measured, and the verdict is computed from it. Each ID links to the cell that measures it.",
+        "companion before anything was measured, and the verdict is computed from it. Each ID links to the cell that "
+        "checks it; ¶ is the claim's permalink, and the filters are kept in the address, so a view can be shared.",
         "",
-        f'<p><label for="{FILTER_ID}">Show</label> <select id="{FILTER_ID}">{"".join(options)}</select> '
-        f'<label for="{PAPER_FILTER_ID}">from</label> <select id="{PAPER_FILTER_ID}">{"".join(paper_options)}</select> '
-        f'<span id="{SHOWN_ID}">{total} of {total} claims shown</span></p>',
+        f'<form class="claims-filters" role="search" aria-label="Filter the claims">{" ".join(filters)} '
+        f'<output id="{SHOWN_ID}" role="status">{total} of {total} claims shown</output></form>',
         "",
         f'<table id="{TABLE_ID}"><thead><tr>{header}</tr></thead><tbody>',
         *rows,
@@ -114,19 +156,23 @@ def claims_json(papers, note_url, companion_url) -> dict:
         "totals": {v.value: _verdict_counts(papers)[v.value] for v in Verdict},
         "claims": [
             dict(claim, slug=c.note.slug, title=c.note.meta["title"], note=note_url(c.note),
-                 check=f"{companion_url(c.note)}#{c.fragments[claim['id']]}")
+                 check=f"{companion_url(c.note)}#{c.fragments[claim['id']]}",
+                 permalink=f"{CLAIMS_PAGE.removesuffix('.md')}/#{claim_anchor(c.note.slug, claim['id'])}")
             for c in sorted(papers, key=lambda c: c.note.slug)
             for claim in c.claims
         ],
     }
 
 
-def verdict_totals(papers, claims_url: str) -> str:
-    """The home page's table of verdicts: what each means, and how many claims got it."""
+def verdict_totals(papers, claims_url: str, note_link) -> str:
+    """The home page's table of verdicts (what each means, how many claims got it) and each paper's bar."""
     counts = _verdict_counts(papers)
     lines = ["| Verdict | Meaning | Claims |", "|---|---|---:|"]
-    lines += [f"| {v.value} | {VERDICT_MEANINGS[v]} | {counts[v.value]} |" for v in Verdict]
-    lines += ["", f"So far: **{sum(counts.values())} claims** from {_papers(len(papers))} ([all claims]({claims_url}))."]
+    lines += [f"| {verdicts.badge(v.value)} | {VERDICT_MEANINGS[v]} | {counts[v.value]} |" for v in Verdict]
+    lines += ["", f"So far: **{sum(counts.values())} claims** from {_papers(len(papers))} ([all claims]({claims_url})).", ""]
+    lines += ["| Paper | Verdicts |", "|---|---|"]
+    for paper in sorted(papers, key=lambda p: p.note.meta["title"].lower()):
+        lines.append(f"| [{paper.note.meta['title']}]({note_link(paper.note)}) | {verdicts.verdict_bar(paper.claims)} |")
     return "\n".join(lines)
 
 
@@ -177,3 +223,19 @@ def related_markdown(note, notes, url) -> str:
 def relative_md_link(target_note, from_note) -> str:
     """A Markdown link target from one note's file to another's, for mkdocs to validate."""
     return posixpath.relpath(target_note.path.as_posix(), from_note.path.parent.as_posix())
+
+
+def run_yourself_html(slug: str, layout, colab: str | None) -> str:
+    """A companion page's download link and the commands that re-run it, after its title."""
+    twin, source = layout.twin(slug).as_posix(), layout.companion_py(slug).as_posix()
+    links = [f'<a href="{html.escape(layout.twin(slug).name)}" download>Download the notebook</a> (<code>{twin}</code>)']
+    if colab:
+        links.append(f'<a href="{html.escape(colab)}" class="papernotes-colab">Open in Colab</a>')
+    return (
+        '<div class="admonition tip papernotes-run"><p class="admonition-title">Run it yourself</p>'
+        f'<p>{" · ".join(links)}</p>'
+        f"<p>In a clone of the repository, <code>make execute NAME={slug}</code> re-executes it from its source "
+        f"<code>{source}</code> and rewrites the notebook; <code>make test</code> then checks that every stored output "
+        "reproduces. To tinker in Jupyter: <code>.venv/bin/python -m pip install jupyterlab</code>, then "
+        f"<code>.venv/bin/jupyter lab {twin}</code>.</p></div>"
+    )

@@ -4,8 +4,8 @@ List it before mkdocs-jupyter in mkdocs.yml: it adds the executed companion twin
 live outside docs/) to the site's files, and mkdocs-jupyter then renders them. It also
 generates the papers, claims and execution-statistics pages, claims.json, the home page's
 verdict totals, and each note's claims table, provenance, related papers and BibTeX;
-companion pages get their provenance and "Open in Colab" through page meta (rendered by
-overrides/main.html).
+companion pages get, after their title, their provenance, a download link, "Open in Colab"
+(with a GitHub ``repo_url``) and the commands that re-run them.
 
 Settings (all optional), under ``plugins: - papernotes:`` in mkdocs.yml:
 
@@ -22,6 +22,7 @@ import json
 import os
 import posixpath
 import shutil
+import sys
 from pathlib import Path
 
 from mkdocs.config import config_options
@@ -31,11 +32,12 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from papersite import pages
+from papersite import navigation, pages
 from papersite.bibtex import cite_markdown
+from papersite.corrections import corrections, corrections_markdown
 from papersite.claims_format import claims_markdown, stored_claim_problems, verdict_text
 from papersite.layout import Layout
-from papersite.notes import CLAIM_FIELD, CLAIMS_PLACEHOLDER, TOPIC_TITLES, FrontMatterError, load_note
+from papersite.notes import CLAIM_FIELD, CLAIMS_PLACEHOLDER, FrontMatterError, load_note
 from papersite.provenance import budget_s, colab_url, stamp_html, stamp_markdown
 from papersite.twins import read_twin
 
@@ -49,14 +51,6 @@ def _mathjax_source() -> Path:
     return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 
 
-def _retitle_topics(items):
-    """Navigation sections named after topic folders get the topic's title ('Nlp' -> 'NLP')."""
-    for item in items:
-        if item.is_section:
-            item.title = TOPIC_TITLES.get(item.title.lower(), item.title)
-            _retitle_topics(item.children)
-
-
 class PaperNotesConfig(Config):
     notes_dir = config_options.Type(str, default="notes")
     companions_dir = config_options.Type(str, default="companions")
@@ -64,6 +58,21 @@ class PaperNotesConfig(Config):
 
 
 class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
+    serving = False
+
+    def on_startup(self, *, command, dirty):
+        self.serving = command == "serve"
+
+    def _fail(self, src_uri: str, message: str):
+        """Stop the build; under `mkdocs serve`, show the fault on the page instead and go on.
+
+        The author then sees it in the browser, and the server stays up until the file is fixed.
+        """
+        if not self.serving:
+            raise PluginError(message)
+        print(f"ERROR    -  {message}", file=sys.stderr)  # not through mkdocs' logger: strict mode would stop the server
+        self.page_errors.setdefault(src_uri, []).append(message)
+
     def on_config(self, config):
         root = Path(config["config_file_path"]).parent
         docs_dir = Path(os.path.relpath(config["docs_dir"], root)).as_posix()
@@ -82,31 +91,37 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
             try:
                 notes.append(load_note(self.layout.root, path))
             except FrontMatterError as error:
-                raise PluginError(str(error)) from None
+                self._fail(self.layout.note_uri(path), str(error))
         for note in notes:
             if note.companion is None:
                 continue
-            twin_path = self.layout.twin(note.slug)
+            uri, twin_path = self.layout.note_uri(note.path), self.layout.twin(note.slug)
+            fix = f"run `make execute NAME={note.slug}`"
             if not (self.layout.root / twin_path).exists():
-                raise PluginError(f"{note.path}: its companion has no executed twin {twin_path}; run `make execute NAME={note.slug}`")
+                self._fail(uri, f"{note.path}: its companion has no executed twin {twin_path}; {fix}")
+                continue
             twin = read_twin(self.layout.root / twin_path)
+            problems = [f"{twin_path}: {p}, then {fix}" for claim in twin.claims for p in stored_claim_problems(claim)]
             if twin.ledger is None:
-                raise PluginError(f"{twin_path}: no claims ledger output; end its Claims section with ledger.show() and run `make execute NAME={note.slug}`")
-            for claim in twin.claims:
-                for problem in stored_claim_problems(claim):
-                    raise PluginError(f"{twin_path}: {problem}, then run `make execute NAME={note.slug}`")
-            papers.append(pages.Paper.of(note, twin))
+                problems.append(f"{twin_path}: no claims ledger output; end its Claims section with ledger.show() and {fix}")
+            for problem in problems[:1]:
+                self._fail(uri, problem)
+            if not problems:
+                papers.append(pages.Paper.of(note, twin))
         return notes, papers
 
     def on_files(self, files, config):
+        self.page_errors = {}
         self.notes, self.papers = self._read()
+        twins = [self.layout.twin(p.note.slug).as_posix() for p in self.papers]
+        self.corrections, self.history_problem = corrections(self.layout.root, twins)
         self.notes_by_uri = {self.layout.note_uri(n.path): n for n in self.notes}
         self.paper_of = {p.note.slug: p for p in self.papers}
         for twin in self.layout.twins():
             # A real File rooted at the repository (not File.generated): mkdocs-jupyter's wrapper
             # recomputes abs_src_path from src_dir, which a generated file lacks.
             files.append(File(self.layout.twin_uri(twin.stem), str(self.layout.root), config["site_dir"], config["use_directory_urls"]))
-        files.append(File.generated(config, pages.PAPERS_PAGE, content=pages.papers_index(self.notes, self.layout)))
+        files.append(File.generated(config, pages.PAPERS_PAGE, content=pages.papers_index(self.notes, self.papers, self.layout)))
         for name in (pages.CLAIMS_PAGE, pages.EXECUTION_PAGE, pages.CLAIMS_JSON):
             files.append(File.generated(config, name, content=""))  # filled in on_nav, once URLs are final
         return files
@@ -119,7 +134,9 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
         files.get_file_from_path(pages.EXECUTION_PAGE).content_string = pages.execution_page(
             self.papers, self._twin_link_from(pages.EXECUTION_PAGE)
         )
-        _retitle_topics(nav.items)
+        nav = navigation.by_paper(nav, files, self.notes, self.layout, [
+            (pages.PAPERS_PAGE, "Papers"), (pages.CLAIMS_PAGE, "Claims"), (pages.EXECUTION_PAGE, "Execution"), ("tags.md", "Tags"),
+        ])
         claims_data = pages.claims_json(self.papers, *self._urls_from(""))
         files.get_file_from_path(pages.CLAIMS_JSON).content_string = json.dumps(claims_data, indent=1, ensure_ascii=False)
         return nav
@@ -139,16 +156,24 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
         return note_url, companion_url
 
     def on_page_markdown(self, markdown, page, config, files):
-        if page.file.src_uri.endswith(".ipynb"):
+        uri = page.file.src_uri
+        if uri.endswith(".ipynb"):
             return markdown
         if pages.TOTALS_PLACEHOLDER in markdown:
-            claims_link = posixpath.relpath(pages.CLAIMS_PAGE, posixpath.dirname(page.file.src_uri) or ".")
-            markdown = markdown.replace(pages.TOTALS_PLACEHOLDER, pages.verdict_totals(self.papers, claims_link))
-        note = self.notes_by_uri.get(page.file.src_uri)
-        if note is not None:
-            markdown = self._note_markdown(markdown, note)
-        elif CLAIMS_PLACEHOLDER in markdown:
-            raise PluginError(f"{self.layout.docs_dir}/{page.file.src_uri}: {CLAIMS_PLACEHOLDER} belongs in a note with a companion; remove it")
+            claims_link = posixpath.relpath(pages.CLAIMS_PAGE, posixpath.dirname(uri) or ".")
+            note_link = lambda note: posixpath.relpath(self.layout.note_uri(note.path), posixpath.dirname(uri) or ".")  # noqa: E731
+            markdown = markdown.replace(pages.TOTALS_PLACEHOLDER, pages.verdict_totals(self.papers, claims_link, note_link))
+        note = self.notes_by_uri.get(uri)
+        if note is not None and uri not in self.page_errors:
+            try:
+                markdown = self._note_markdown(markdown, note, page.url)
+            except PluginError as error:
+                self._fail(uri, str(error))
+        elif note is None and CLAIMS_PLACEHOLDER in markdown:
+            self._fail(uri, f"{self.layout.docs_dir}/{uri}: {CLAIMS_PLACEHOLDER} belongs in a note with a companion; remove it")
+        if uri in self.page_errors:
+            shown = "\n".join(f"    {error}" for error in self.page_errors[uri])
+            return f'!!! failure "This page has an error: fix it and the page rebuilds"\n\n{shown}\n\n' + markdown
         return markdown
 
     def _paper(self, note, placeholder: str) -> pages.Paper:
@@ -156,13 +181,18 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
             raise PluginError(f"{note.path}: {placeholder} needs a note with a companion (this note says 'companion: none'); remove it")
         return self.paper_of[note.slug]
 
-    def _note_markdown(self, markdown, note) -> str:
+    def _note_markdown(self, markdown, note, page_url: str) -> str:
+        claims_link = get_relative_url(self.files.get_file_from_path(pages.CLAIMS_PAGE).url, page_url) + f"?paper={note.slug}"
+        head, heading, rest = markdown.partition("\n## ")  # the bottom line goes after the byline, before the first section
+        markdown = f"{head.rstrip()}\n\n{pages.bottom_line(note, self.paper_of.get(note.slug), claims_link)}\n{heading}{rest}"
         if CLAIM_FIELD.search(markdown):
             markdown = self._quote_claims(markdown, self._paper(note, "[[ours:...]]"))
         if CLAIMS_PLACEHOLDER in markdown:
             paper = self._paper(note, CLAIMS_PLACEHOLDER)
             stamp = stamp_markdown(paper.record, budget_s(note.meta))
-            markdown = markdown.replace(CLAIMS_PLACEHOLDER, claims_markdown(paper.claims) + "\n\n" + stamp)
+            changes = self.corrections.get(self.layout.twin(note.slug).as_posix(), [])
+            listed = corrections_markdown(changes, self.history_problem)
+            markdown = markdown.replace(CLAIMS_PLACEHOLDER, "\n\n".join([claims_markdown(paper.claims), stamp, listed]))
         # A related slug without a note yet (its author may still be writing it) is left out
         # here and reported by `papernotes check`, so the build keeps working meanwhile.
         related = pages.related_markdown(note, self.notes, lambda other: pages.relative_md_link(other, note))
@@ -188,14 +218,24 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
         return CLAIM_FIELD.sub(quote, markdown)
 
     def on_page_context(self, context, page, config, nav):
-        src_uri = page.file.src_uri
-        if self.layout.is_twin_uri(src_uri):
-            slug = Path(src_uri).stem
-            paper = self.paper_of.get(slug)
-            record = paper.record if paper else read_twin(self.layout.root / src_uri).record
-            page.meta["provenance_html"] = stamp_html(record, budget_s(paper.note.meta if paper else {}))
-            page.meta["colab_url"] = colab_url(config.get("repo_url"), self.layout.twin(slug).as_posix(), self.layout.branch)
+        paper = self.paper_of.get(Path(page.file.src_uri).stem) if self.layout.is_twin_uri(page.file.src_uri) else None
+        if paper is not None:  # the navigation calls it "Companion notebook"; the browser tab names the paper
+            page.meta["title"] = f"{paper.note.meta['title']}: companion notebook"
         return context
+
+    def on_page_content(self, html, page, config, files):
+        """A companion page opens with its title; provenance and how to run it follow."""
+        src_uri = page.file.src_uri
+        if not self.layout.is_twin_uri(src_uri):
+            return html
+        slug = Path(src_uri).stem
+        paper = self.paper_of.get(slug)
+        record = paper.record if paper else read_twin(self.layout.root / src_uri).record
+        header = stamp_html(record, budget_s(paper.note.meta if paper else {})) + pages.run_yourself_html(
+            slug, self.layout, colab_url(config.get("repo_url"), self.layout.twin(slug).as_posix(), self.layout.branch)
+        )
+        end = html.find("</h1>")
+        return html[:end + 5] + header + html[end + 5:] if end != -1 else header + html
 
     def on_post_page(self, output, page, config):
         # nbconvert's template loads MathJax 2 from custom_mathjax_url ("" here) and then calls

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from papersite.claims_format import CLAIMS_MIME
+from papersite.claims_format import CLAIMS_MIME, cell_digest
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,15 @@ class ExecutedTwin:
         """Where on the companion page each claim is checked, as a URL fragment (without '#').
 
         A claim's own ``anchor`` wins; otherwise the code cell that measured it (or, for a
-        claim not checkable on CPU, declared it), known from the execution count the ledger
-        recorded while the twin ran, whatever the cell's source looks like; otherwise the
-        Claims heading. nbconvert gives each cell the id 'cell-id=<cell id>'.
+        claim not checkable on CPU, declared it), known from the digest of the cell that was
+        running when the ledger recorded it, so a claim measured in a loop still finds its own
+        cell; otherwise the Claims heading. nbconvert gives each cell the id 'cell-id=<cell id>'.
         """
-        by_count = {c.get("execution_count"): c["id"] for c in self.cells if c.get("cell_type") == "code" and c.get("id")}
-        by_count.pop(None, None)
+        by_digest = {
+            cell_digest("".join(c["source"])): c["id"] for c in self.cells if c.get("cell_type") == "code" and c.get("id")
+        }
         return {
-            c["id"]: c.get("anchor") or (f"cell-id={by_count[c['cell']]}" if c.get("cell") in by_count else "claims")
+            c["id"]: c.get("anchor") or (f"cell-id={by_digest[c['cell']]}" if c.get("cell") in by_digest else "claims")
             for c in self.claims
         }
 

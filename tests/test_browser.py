@@ -190,6 +190,115 @@ def test_claims_filter_by_paper_combines_with_verdict(browser_page, base_url):
     assert 0 < sum(shown) < len(rows)
 
 
+def test_claims_filters_in_the_address_show_exactly_the_filtered_rows(browser_page, base_url, site):
+    from urllib.parse import urlencode
+
+    claims = json.loads((site / "claims.json").read_text(encoding="utf-8"))["claims"]
+    first = claims[0]
+    query = {"verdict": first["verdict"], "paper": first["slug"], "test": first["test"]["kind"]}
+    page = browser_page
+    page.goto(base_url + "claims/?" + urlencode(query), wait_until="load")
+    shown = page.eval_on_selector_all("#claims-table tbody tr:not([hidden])", "rows => rows.map(r => r.id)")
+    expected = [f"claim-{c['slug']}-{c['id']}" for c in claims
+                if (c["verdict"], c["slug"], c["test"]["kind"]) == (query["verdict"], query["paper"], query["test"])]
+    assert sorted(shown) == sorted(expected) and shown
+    page.select_option("#claims-verdict-filter", "")
+    assert "verdict=" not in page.url and f"paper={first['slug']}" in page.url, page.url
+
+
+def test_a_claim_permalink_shows_its_row(browser_page, base_url, site):
+    claims = json.loads((site / "claims.json").read_text(encoding="utf-8"))["claims"]
+    claim = claims[-1]
+    other_verdict = next(c["verdict"] for c in claims if c["verdict"] != claim["verdict"])
+    page = browser_page
+    page.goto(f"{base_url}claims/?verdict={other_verdict}#claim-{claim['slug']}-{claim['id']}", wait_until="load")
+    assert page.locator(f"#claim-{claim['slug']}-{claim['id']}").is_visible(), "a permalinked row stayed hidden by the filters"
+
+
+def test_verdict_bars_agree_with_claims_json(browser_page, base_url, site):
+    from collections import Counter
+
+    claims = json.loads((site / "claims.json").read_text(encoding="utf-8"))["claims"]
+    expected = {}
+    for claim in claims:
+        expected.setdefault(claim["slug"], Counter())[claim["verdict"]] += 1
+    page = browser_page
+    for url, slug in [(f"{base_url}{claims[0]['note']}", claims[0]["slug"])] + [(f"{base_url}papers/", None)]:
+        page.goto(url, wait_until="load")
+        bars = page.eval_on_selector_all(
+            ".verdict-bar", "bars => bars.map(b => Array.from(b.querySelectorAll('rect')).map(r => [r.dataset.verdict, +r.dataset.count]))"
+        )
+        found = [Counter(dict(bar)) for bar in bars]
+        wanted = [expected[slug]] if slug else list(expected.values())
+        assert sorted(map(sorted, map(Counter.items, found))) == sorted(map(sorted, map(Counter.items, wanted))), url
+
+
+def test_the_navigation_lists_each_paper_once(browser_page, base_url):
+    from papersite.layout import Layout
+    from papersite.notes import read_notes
+
+    page = browser_page
+    page.goto(base_url + "papers/", wait_until="load")
+    labels = page.eval_on_selector_all(".md-sidebar--primary .md-nav__link", "links => links.map(l => l.textContent.trim())")
+    for note in read_notes(Layout(ROOT))[0]:
+        assert labels.count(note.meta["title"]) == 1, f"{note.meta['title']!r} appears {labels.count(note.meta['title'])} times"
+
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+SCREENSHOTS = ROOT / "screenshots"
+
+
+@pytest.mark.parametrize("device", sorted(WIDTHS))
+def test_no_page_is_wider_than_the_screen(browser_page, base_url, site, device):
+    page = browser_page
+    page.set_viewport_size({"width": WIDTHS[device], "height": 900})
+    try:
+        too_wide = []
+        for url in _page_urls(site):
+            page.goto(base_url + url, wait_until="load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > WIDTHS[device]:
+                too_wide.append(f"/{url}: {width} px")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    assert not too_wide, f"wider than {WIDTHS[device]} px:\n" + "\n".join(too_wide)
+
+
+def test_screenshots_for_review(browser_page, base_url, site):
+    """Home, one note, the claims page and one companion at both widths, for a reviewer without a browser."""
+    claims = json.loads((site / "claims.json").read_text(encoding="utf-8"))["claims"]
+    shots = {"home": "", "note": claims[0]["note"], "claims": "claims/", "companion": claims[0]["check"].split("#")[0]}
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page = browser_page
+    try:
+        for device, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            for name, url in shots.items():
+                page.goto(base_url + url, wait_until="load")
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{device}.png"), full_page=False)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 2 * len(shots)
+
+
+def test_no_serious_accessibility_violation_on_any_page(browser_page, base_url, site):
+    """axe-core (bundled by axe-playwright-python, nothing fetched) on every page, in both palettes."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe, found = Axe(), []
+    for scheme in ("light", "dark"):  # the site follows the reader's preference: light is 'default', dark is 'slate'
+        context = browser_page.context.browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        for url in _page_urls(site):
+            page.goto(base_url + url, wait_until="load")
+            for violation in axe.run(page).response["violations"]:
+                if violation["impact"] in ("serious", "critical"):
+                    targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+                    found.append(f"/{url} [{scheme}] {violation['impact']} {violation['id']}: {violation['help']} at {targets}")
+        context.close()
+    assert not found, "\n".join(found)
+
+
 def test_palette_toggle_switches_the_color_scheme(browser_page, base_url):
     page = browser_page
     page.goto(base_url, wait_until="load")

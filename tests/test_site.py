@@ -166,6 +166,8 @@ def test_each_claim_links_to_the_cell_that_checked_it(site):
     """The cell a claim links to is the one whose execution measured (or declared) it."""
     import json
 
+    from papersite.claims_format import cell_digest
+
     data = json.loads((site / "claims.json").read_text(encoding="utf-8"))
     twins = {note.slug: twin for note, twin in _companions()}
     for claim in data["claims"]:
@@ -174,7 +176,7 @@ def test_each_claim_links_to_the_cell_that_checked_it(site):
             continue
         assert fragment.startswith("cell-id="), f"{claim['slug']} {claim['id']}: links to {fragment!r}, not to a cell"
         cell = next(c for c in twins[claim["slug"]].cells if c.get("id") == fragment.removeprefix("cell-id="))
-        assert cell["execution_count"] == claim["cell"], f"{claim['slug']} {claim['id']}"
+        assert cell_digest("".join(cell["source"])) == claim["cell"], f"{claim['slug']} {claim['id']}"
         call = ".declare(" if claim["verdict"] == "not checkable on CPU" else ".measure("
         assert call in "".join(cell["source"]), f"{claim['slug']} {claim['id']}: its cell does not call {call}"
 
@@ -205,7 +207,7 @@ def _tree_with_one_note(tmp_path: Path, note: str) -> Path:
     """A copy of the site's frame whose only note is ``note`` (under docs/notes/vision/broken.md)."""
     import shutil
 
-    for name in ("mkdocs.yml", "overrides", "docs/index.md", "docs/tags.md", "docs/javascripts", "docs/stylesheets"):
+    for name in ("mkdocs.yml", "docs/index.md", "docs/tags.md", "docs/javascripts", "docs/stylesheets"):
         source, target = ROOT / name, tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
@@ -228,3 +230,55 @@ def test_a_broken_note_stops_the_build_with_one_line_and_no_traceback(tmp_path, 
     )
     assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> str | None:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def _wait_for(predicate, seconds: float):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (value := predicate()) is not None:
+            return value
+        time.sleep(0.5)
+    return None
+
+
+def test_serve_shows_a_broken_note_on_its_page_and_recovers_when_it_is_fixed(tmp_path):
+    root = _tree_with_one_note(tmp_path, "---\ntitle: A: B\ncompanion: none\n---\n# Broken\n")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
+        cwd=root, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/notes/vision/broken/"
+    try:
+        page = _wait_for(lambda: _get(url), 60)
+        assert page is not None, "the server did not answer"
+        assert "docs/notes/vision/broken.md:2: front matter is not valid YAML" in _text(page)
+        fixed = ("---\ntitle: Fixed\nauthors: [A]\nyear: 2020\nvenue: V\narxiv: '2001.00001'\ntags: [t]\n"
+                 "companion: none\nno_companion_reason: r\n---\n# Fixed\n")
+        (root / "docs/notes/vision/broken.md").write_text(fixed, encoding="utf-8")
+        assert _wait_for(lambda: True if "not valid YAML" not in (_get(url) or "not valid YAML") else None, 60), "no rebuild"
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert "Traceback" not in stderr, stderr[-2000:]
