@@ -6,31 +6,41 @@ conv alone and a plain copy of the input, both on the same (B, C, H, W) tensor. 
 first and third stages of ConvNeXt-T at 224 px, batch 8.
 """
 
+import sys
+
 import torch
 from timm.models.convnext import ConvNeXtBlock as TimmConvNeXtBlock
 
 from papernotes import load_core
 from papernotes.timing import interleaved_medians
 
-torch.set_num_threads(2)
 core = load_core("companions/convnext.py")
 SHAPES = [(8, 96, 56, 56), (8, 384, 14, 14)]  # (B, C, H, W)
+SMOKE_SHAPES = [(1, 96, 8, 8)]
 
-print("ConvNeXt block forward, float32, 2 threads (shared machine: read the ratios, not the times)")
-print(f"{'shape':20} {'ours ms':>8} {'timm ms':>8} {'dwconv ms':>9} {'copy ms':>8} {'ours/timm':>9} {'ours/dwconv':>11} {'ours/copy':>9}")
-for shape in SHAPES:
-    dim = shape[1]
-    reference = TimmConvNeXtBlock(dim).eval()
-    ours = core.ConvNeXtBlock(dim).eval()
-    ours.load_state_dict(dict(zip(ours.state_dict().keys(), reference.state_dict().values())))
-    x = torch.randn(shape)
-    with torch.inference_mode():
-        torch.testing.assert_close(ours(x), reference(x))
-        t = interleaved_medians(
-            {"ours": lambda: ours(x), "timm": lambda: reference(x), "dwconv": lambda: ours.dwconv(x), "copy": lambda: x.clone()},
-            repeat=9, warmup=2,
+
+def main(smoke: bool = False):
+    """Time and print; ``smoke`` runs tiny shapes once, to show the script still works."""
+    torch.set_num_threads(2)
+    shapes, repeat, warmup = (SMOKE_SHAPES, 1, 0) if smoke else (SHAPES, 9, 2)
+    print("ConvNeXt block forward, float32, 2 threads (shared machine: read the ratios, not the times)")
+    print(f"{'shape':20} {'ours ms':>8} {'timm ms':>8} {'dwconv ms':>9} {'copy ms':>8} {'ours/timm':>9} {'ours/dwconv':>11} {'ours/copy':>9}")
+    for shape in shapes:
+        dim = shape[1]
+        reference = TimmConvNeXtBlock(dim).eval()
+        ours = core.ConvNeXtBlock(dim).eval()
+        ours.load_state_dict(dict(zip(ours.state_dict().keys(), reference.state_dict().values())))
+        x = torch.randn(shape)
+        with torch.inference_mode():
+            torch.testing.assert_close(ours(x), reference(x))
+            t = interleaved_medians(
+                {"ours": lambda: ours(x), "timm": lambda: reference(x), "dwconv": lambda: ours.dwconv(x), "copy": lambda: x.clone()},
+                repeat=repeat, warmup=warmup,
+            )
+        print(
+            f"{str(shape):20} {t['ours'] * 1e3:>8.2f} {t['timm'] * 1e3:>8.2f} {t['dwconv'] * 1e3:>9.2f} {t['copy'] * 1e3:>8.2f} "
+            f"{t['ours'] / t['timm']:>9.2f} {t['ours'] / t['dwconv']:>11.2f} {t['ours'] / t['copy']:>9.2f}"
         )
-    print(
-        f"{str(shape):20} {t['ours'] * 1e3:>8.2f} {t['timm'] * 1e3:>8.2f} {t['dwconv'] * 1e3:>9.2f} {t['copy'] * 1e3:>8.2f} "
-        f"{t['ours'] / t['timm']:>9.2f} {t['ours'] / t['dwconv']:>11.2f} {t['ours'] / t['copy']:>9.2f}"
-    )
+
+if __name__ == "__main__":
+    main(smoke="--smoke" in sys.argv[1:])

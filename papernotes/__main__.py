@@ -64,7 +64,7 @@ def _bench(args) -> int:
             raise SystemExit(f"no benchmark named {args.names}; see benchmarks/")
     for script in scripts:
         print(f"== {script}", flush=True)
-        runpy.run_path(str(script), run_name="__main__")
+        runpy.run_path(str(script), run_name="benchmark")["main"](smoke=args.smoke)
     return 0
 
 
@@ -81,6 +81,7 @@ def main(argv=None) -> int:
     check.set_defaults(func=_check)
     bench = commands.add_parser("bench", help="run the benchmarks (all, or those named)")
     bench.add_argument("names", nargs="*", help="benchmark names, e.g. efficientnet")
+    bench.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: checks that each still runs")
     bench.set_defaults(func=_bench)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -23,6 +23,7 @@ REQUIRED_FIELDS = {
     "year": (int, "the publication year as a number, e.g. 2019"),
     "venue": (str, "where it appeared, e.g. ICML 2019"),
     "tags": (list, "a list of topic tags, e.g. [scaling, architecture]"),
+    "summary": (str, "one paragraph written by hand: what the paper says and what we found (shown at the top of the note)"),
     "companion": (str, "the companion's slug (the note's own file name), or 'none'"),
 }
 
