@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from papernotes import ClaimLedger, Verdict, configure
+from papernotes import ClaimLedger, Effect, NotCheckable, PrintedPrecision, configure
 from papernotes.data import digits
 from papernotes.training import accuracy, train_classifier
 
@@ -277,7 +277,12 @@ print("truncate, b:", msfp_encode(b, 3, box_size=4, rounding="truncate")[0].toli
 # last boxes, the two must agree exactly, for both roundings and every MSFP width.
 
 # %%
-def reference_quantize(values: list[float], mantissa_bits: int, box_size: int, rounding: str) -> list[float]:
+# --8<-- [start:core-reference]
+def reference_quantize(values: list[float], mantissa_bits: int, box_size: int, rounding: str = "nearest") -> list[float]:
+    """MSFP element by element in Python floats: frexp for the exponent, round() (ties to even).
+
+    The independent reference the core is checked against, here and in the unit tests.
+    """
     out = []
     for start in range(0, len(values), box_size):
         box = values[start:start + box_size]
@@ -287,6 +292,7 @@ def reference_quantize(values: list[float], mantissa_bits: int, box_size: int, r
             q = round(v / place) if rounding == "nearest" else math.trunc(v / place)
             out.append(max(-(2**mantissa_bits - 1), min(2**mantissa_bits - 1, q)) * place)
     return out
+# --8<-- [end:core-reference]
 
 
 wide = torch.randn(3, 999, dtype=torch.float64, generator=generator) * 2.0 ** torch.randint(-40, 41, (3, 999), generator=generator)
@@ -408,8 +414,10 @@ print(f"msfp_dot == float64 dot of the quantized vectors, exactly, on {compared:
 # The paper's accuracy results are on ResNet-50, BERT and production models, which a CPU budget
 # of seconds cannot train. Our stand-in: timm's `resnet10t` (`pretrained=False`; basic residual
 # blocks, one per stage) narrowed to 16-32-64-128 channels, on scikit-learn's 8×8 digits upsampled
-# to 16×16. Training: AdamW, 12 epochs at lr $3\cdot10^{-3}$, then 3 at $3\cdot10^{-4}$, with random
-# shifts of up to 2 pixels.
+# to 16×16. Training: AdamW with batches of 128, 12 epochs at lr $3\cdot10^{-3}$, then 3 at
+# $3\cdot10^{-4}$, with random shifts of up to 2 pixels. A seed fixes both the initial weights
+# and the order of the batches, so the claims below can be tested on several independently
+# trained networks; this section trains the first one.
 
 # %%
 data = digits(size=16)
@@ -422,13 +430,25 @@ def random_shift(images: torch.Tensor, generator: torch.Generator) -> torch.Tens
     return padded[..., dy:dy + 16, dx:dx + 16]  # (B, 1, 16, 16)
 
 
-model = timm.create_model(
-    "resnet10t", pretrained=False, num_classes=10, in_chans=1, channels=(16, 32, 64, 128), stem_width=16
-)
-for epochs, lr, seed in ((12, 3e-3, 0), (3, 3e-4, 1)):
-    train_classifier(model, data.x_train, data.y_train, epochs=epochs, lr=lr, optimizer="adamw",
-                     weight_decay=0.05, augment=random_shift, seed=seed)
-model.eval()
+def make_network() -> nn.Module:
+    return timm.create_model(
+        "resnet10t", pretrained=False, num_classes=10, in_chans=1, channels=(16, 32, 64, 128), stem_width=16
+    )
+
+
+def train_network(seed: int) -> nn.Module:
+    """The narrow resnet10t, initialized and trained from ``seed``; returned in eval mode."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    torch.manual_seed(seed)  # timm draws the initial weights from the global generator
+    net = make_network()
+    for epochs, lr, phase in ((12, 3e-3, 0), (3, 3e-4, 1)):
+        train_classifier(net, data.x_train, data.y_train, epochs=epochs, lr=lr, batch_size=128, optimizer="adamw",
+                         weight_decay=0.05, augment=random_shift, seed=100 * seed + phase)
+    return net.eval()
+
+
+model = train_network(0)
 layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 print(f"resnet10t (narrow): {sum(p.numel() for p in model.parameters()):,} parameters, {len(layers)} conv/linear layers")
 print(f"train {len(data.y_train)} / test {len(data.y_test)} images of {tuple(data.x_train.shape[1:])}")
@@ -439,8 +459,8 @@ print(f"train {len(data.y_train)} / test {len(data.y_test)} images of {tuple(dat
 # residual additions) stays in float32, as the paper keeps vector operations in higher precision.
 # The boxes run along the reduction axis: input channels for convolutions (dimension 1 of both
 # the activation $(B, C, H, W)$ and the weight $(C_\text{out}, C_\text{in}, k, k)$), the last axis
-# for linear layers. The paper keeps the final classifier in float32; we quantize it too, as the
-# issue asks, which can only cost accuracy.
+# for linear layers. The paper keeps the final classifier in float32; we quantize it too, a
+# stricter setting that can only cost accuracy.
 #
 # The **INT8 baseline** is symmetric per tensor: scale $= \max|x| / 127$, round to nearest, one scale
 # per weight tensor and one per image for activations (computed on the fly).
@@ -448,6 +468,7 @@ print(f"train {len(data.y_train)} / test {len(data.y_test)} images of {tuple(dat
 # %%
 def int8_per_tensor(t: torch.Tensor) -> torch.Tensor:
     """Symmetric INT8 with one scale per leading index: (N, ...) -> (N, ...)."""
+    _check_tensor(t, "t")
     flat = t.reshape(t.shape[0], -1)  # (N, features)
     scale = flat.abs().amax(1, keepdim=True) / 127
     scale = torch.where(scale > 0, scale, 1.0)
@@ -456,6 +477,8 @@ def int8_per_tensor(t: torch.Tensor) -> torch.Tensor:
 
 def msfp_boxes(mantissa_bits: int, box_size: int | None):
     """A quantizer (tensor, reduction dim) -> tensor; box_size None = one box per leading index."""
+    _check_format(mantissa_bits, 1 if box_size is None else box_size)
+
     def quantize(t: torch.Tensor, dim: int) -> torch.Tensor:
         if box_size is None:
             flat = t.reshape(t.shape[0], -1)  # (N, features): one box per image, or per weight tensor
@@ -464,11 +487,9 @@ def msfp_boxes(mantissa_bits: int, box_size: int | None):
     return quantize
 
 # %%
-def fresh_copy(model: nn.Module) -> nn.Module:
-    copy = timm.create_model(
-        "resnet10t", pretrained=False, num_classes=10, in_chans=1, channels=(16, 32, 64, 128), stem_width=16
-    )
-    copy.load_state_dict(model.state_dict())
+def fresh_copy(net: nn.Module) -> nn.Module:
+    copy = make_network()
+    copy.load_state_dict(net.state_dict())
     return copy
 
 
@@ -481,9 +502,9 @@ def quantize_weight(quantize, weight: torch.Tensor, dim: int) -> torch.Tensor:
     return quantize(weight[None], dim if dim < 0 else dim + 1)[0]
 
 
-def quantized_copy(model: nn.Module, quantize) -> nn.Module:
-    """A copy of ``model`` whose conv/linear weights and inputs pass through ``quantize(t, dim)``."""
-    copy = fresh_copy(model)
+def quantized_copy(net: nn.Module, quantize) -> nn.Module:
+    """A copy of ``net`` whose conv/linear weights and inputs pass through ``quantize(t, dim)``."""
+    copy = fresh_copy(net)
     for layer in copy.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
             dim = reduction_dim(layer)
@@ -493,102 +514,201 @@ def quantized_copy(model: nn.Module, quantize) -> nn.Module:
     return copy.eval()
 
 
-def test_accuracy(quantize=None, net=model) -> float:
+def test_accuracy(net: nn.Module, quantize=None) -> float:
+    """Test accuracy (a fraction of the 450 images) of ``net``, quantized by ``quantize`` if given."""
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"net must be an nn.Module, got {type(net).__name__}")
     return accuracy(net if quantize is None else quantized_copy(net, quantize), data.x_test, data.y_test)
+
+
+def int8(t: torch.Tensor, dim: int) -> torch.Tensor:
+    return int8_per_tensor(t)  # per tensor: the reduction axis plays no part
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-fp32 = test_accuracy()
-int8 = test_accuracy(lambda t, dim: int8_per_tensor(t))
-print(f"FP32 test accuracy {fp32:.1%}; per-tensor INT8 {int8:.1%}")
-assert fp32 > 0.95, "the baseline must be good before quantization says anything"
+fp32_0, int8_0 = test_accuracy(model), test_accuracy(model, int8)
+print(f"seed 0: FP32 test accuracy {fp32_0:.1%}; per-tensor INT8 {int8_0:.1%}")
+assert fp32_0 > 0.95, "the baseline must be good before quantization says anything"
 
 # %% [markdown]
 # ## Claims
 #
-# The paper was not available to us in full: the abstract and the captions of Table 1 and
-# Figure 1 are verified; Table 1's values and the section-level statements come from a
-# second-hand summary of the paper, and we say so wherever we quote them as the paper's numbers.
+# **Sources.** The paper's full text was not available to us. Its abstract is quoted from the
+# NeurIPS 2020 proceedings page (and, where it differs, from the NeurIPS virtual-site page of
+# the poster), and the captions of Table 1 and Figure 1 from a reproduction of them. Table 1's
+# values and the statements about box sizes, fine-tuning and SQNR are second-hand: they come
+# from a third-party structured summary of the paper and a reader's notes on it, both on GitHub.
+# Each claim's `where` says which.
 #
-# **The dot product** (the paper's dot-product description, and the reader's notes): one fixed-point addition of exponents per
-# box pair, $n$ fixed-point multiplies and $n-1$ fixed-point additions. `msfp_dot` computes exactly
-# that, and it equalled the float dot product of the quantized vectors bit for bit above.
+# **The register.** Every claim with its test, before anything is measured. The accuracy claims
+# are effects: a statistic computed on each of three networks trained from seeds 0, 1 and 2,
+# which must clear the line on every seed. The line comes from the paper: "negligible impact to
+# accuracy (<1%)" in the abstract, so a loss of at most 1 point passes. On 450 test images one
+# image is 0.22 points, so a loss of 4 images (0.89) passes and 5 images (1.11) fails, whether
+# the 1% is read as points or relative to an FP32 accuracy above 89%. The paper's account of
+# the dot product (one exponent addition, $n$ multiplies and $n-1$ additions per box pair, as a
+# reader's notes give it) is not a claim here: it is the algebra of the format, which our
+# `msfp_dot` implements and the checks above verify as our own code's correctness (see "What
+# this does not show").
 
 # %%
+SEEDS = (0, 1, 2)
+SETUP = (
+    "timm resnet10t narrowed to 16-32-64-128 channels (0.3M parameters), trained from each seed (15 epochs of AdamW) "
+    "on scikit-learn digits at 16x16 px (1,347 train / 450 test images, one image = 0.22 points); the weights and inputs of all 16 "
+    "conv/linear layers quantized, MSFP boxes along input channels, nearest rounding, no fine-tuning unless stated"
+)
+SECOND_HAND = "second-hand: a third-party structured summary of the paper on GitHub, not read in the PDF"
+READER_NOTES = "second-hand: a reader's notes on the paper and a third-party summary of it, not read in the PDF"
+
 ledger = ClaimLedger("msfp")
-ledger.record(
-    "C1", "An MSFP dot product is n integer mantissa multiplies, n-1 integer additions and one exponent addition per box pair",
-    "dot-product section (second-hand summary)", "the algebra of the format", f"{compared:,} of {compared:,} dot products (length 1000) equal the float64 dot of the quantized vectors bit for bit",
-    Verdict.EXACT, "integer arithmetic per box in msfp_dot; MSFP11-16, boxes of 16, 64 and 1000; plus the worked example by hand",
+ledger.declare(
+    "C2", "Memory density of MSFP16 ... MSFP11 against FP32, with an 8-bit shared exponent and boxes of 16",
+    where=f"Table 1, memory-density row (caption checked; values {SECOND_HAND})",
+    paper={"MSFP16": "3.8", "MSFP15": "4.3", "MSFP14": "4.9", "MSFP13": "5.8", "MSFP12": "7.1", "MSFP11": "9.1"},
+    unit="x", test=PrintedPrecision(),
+)
+ledger.declare(
+    "C3", "MSFP reaches accuracy comparable to or better than Bfloat16 and INT8 at 3x and 4x lower cost, respectively; "
+    "MAC density 8.8x (MSFP16) ... 50.9x (MSFP11) FP32's",
+    where=f"Abstract (NeurIPS 2020 proceedings page); Table 1, MAC-density row (values {SECOND_HAND})",
+    paper="3x and 4x lower cost than Bfloat16 and INT8 (abstract); MAC density 8.8, 10.8, 13.9, 18.3, 31.9, 50.9 x FP32 (Table 1)",
+    test=NotCheckable("cost is silicon area and energy from topographical synthesis in TSMC 16nm FF+; nothing here models "
+                      "hardware, and the CPU time of our emulation says nothing about it"),
+)
+ledger.declare(
+    "C4", "Accuracy within 1% of FP32 on CNNs, RNNs and Transformers, with no change to the model topology",
+    where="Abstract (NeurIPS 2020 proceedings page); Table 2 (its values were not available to us)",
+    paper="negligible impact to accuracy (<1%)",
+    test=NotCheckable("needs ImageNet-, BERT- and production-scale models and data; C5-C7 test the same 1% bar on a small CNN"),
+)
+ledger.declare(
+    "C5", "MSFP16 loses less than 1% accuracy as a direct cast, without fine-tuning",
+    where=f"Abstract ('<1%'); that MSFP15/16 need no fine-tuning is {SECOND_HAND}",
+    paper="negligible impact to accuracy (<1%)", unit=" points", fmt="{:.2f}",
+    test=Effect(statistic="test accuracy of FP32 minus that of the MSFP16 direct cast, in points",
+                at_most=1.0, seeds=SEEDS, setup=SETUP + "; boxes of 16"),
+)
+ledger.declare(
+    "C6", "MSFP12 loses less than 1% accuracy, after 1-10 epochs of fine-tuning where a direct cast is not enough",
+    where=f"Abstract ('<1%'); that MSFP11/12 may need 1-10 epochs of fine-tuning is {SECOND_HAND}",
+    paper="negligible impact to accuracy (<1%); 1-10 epochs of fine-tuning for the narrowest formats", unit=" points", fmt="{:.2f}",
+    test=Effect(statistic="test accuracy of FP32 minus that of the better of the MSFP12 direct cast and MSFP12 after "
+                "2 epochs of quantization-aware fine-tuning, in points",
+                at_most=1.0, seeds=SEEDS, setup=SETUP + "; boxes of 16; fine-tuning: 2 epochs of AdamW at lr 3e-4 with "
+                "the quantizers in the forward pass and a straight-through gradient"),
+)
+ledger.declare(
+    "C7", "MSFP12 gives accuracy comparable to or better than INT8",
+    where="Abstract as printed on the NeurIPS 2020 virtual site (neurips.cc/virtual/2020/poster/19041), which pairs MSFP12 "
+    "with INT8; the proceedings abstract says 'MSFP' without naming the width",
+    paper="MSFP12 has 4x lower cost than INT8 'while delivering a comparable or better accuracy'", unit=" points", fmt="{:+.2f}",
+    test=Effect(statistic="test accuracy of MSFP12 (the better of direct cast and 2 epochs of fine-tuning, as in C6) minus "
+                "that of per-tensor INT8 (direct cast), in points; 'comparable' read with the paper's own bar for "
+                "negligible, 1%", at_least=-1.0, seeds=SEEDS,
+                setup=SETUP + "; INT8 symmetric, one scale per weight tensor and per image of each activation"),
+)
+ledger.declare(
+    "C8", "Bounding boxes of 16 to 128 elements preserve accuracy",
+    where=f"bounding-box discussion ('16-128 effective'; {READER_NOTES})",
+    paper="bounding boxes of 16-128 are effective at preserving accuracy", unit=" points", fmt="{:.2f}",
+    test=Effect(statistic="largest loss of test accuracy of boxes of 32, 64 or 128 against boxes of 16, over the MSFP16 "
+                "and MSFP12 direct casts, in points", at_most=1.0, seeds=SEEDS, setup=SETUP),
+)
+ledger.declare(
+    "C9", "With outliers present, one bounding box for a whole tensor loses accuracy severely",
+    where=f"bounding-box discussion ({READER_NOTES})",
+    paper="a single bounding box for the whole matrix can lead to severe accuracy loss due to outliers; no size is given",
+    unit=" points", fmt="{:.2f}",
+    test=Effect(statistic="test accuracy of FP32 minus that of one MSFP box per tensor (per weight tensor, per image of "
+                "each activation) with injected outliers, the smaller of the MSFP16 and MSFP12 losses, in points; "
+                "'severe' read in its weakest sense, a loss beyond the paper's 1% bar for negligible",
+                at_least=1.0, seeds=SEEDS,
+                setup=SETUP + "; outliers: in each residual block, channel 0 scaled by 2^8 after the first batch norm and "
+                "scaled back in the next convolution's weights, which leaves the FP32 function unchanged"),
+)
+ledger.declare(
+    "C10", "SQNR falls by about 0.52 dB per doubling of the bounding box (MSFP15)",
+    where=f"QSNR characterization (its p.6 according to the summary; {SECOND_HAND}); the same summary's "
+    "'-3.2 dB per added mantissa bit' contradicts the ~6 dB of any uniform quantizer, so its QSNR numbers are uncertain",
+    paper="0.52", unit=" dB",
+    test=PrintedPrecision(),
+)
+ledger.declare(
+    "C11", "With the same outliers, boxes of 16 keep their accuracy",
+    where=f"bounding-box discussion: boxes of 16-128 'effective' at preserving accuracy, finer boxes better than one per "
+    f"matrix ({READER_NOTES})",
+    paper="finer bounding boxes (16-128) preserve accuracy where a single box loses it to outliers", unit=" points", fmt="{:.2f}",
+    test=Effect(statistic="test accuracy of boxes of 16 without the injected outliers minus that with them, the larger of "
+                "the MSFP16 and MSFP12 losses, in points", at_most=1.0, seeds=SEEDS,
+                setup=SETUP + "; boxes of 16; outliers as in C9"),
 )
 
 # %% [markdown]
 # **Memory density.** An MSFPn element costs $1 + m + 8/b$ bits with boxes of $b$ (sign, mantissa,
-# its share of the exponent), so its memory density against FP32 is $32 / (1 + m + 8/b)$. The bit
-# layout of each width, with boxes of 16:
+# its share of the exponent), so its memory density against FP32 is $32 / (1 + m + 8/b)$. We read
+# the bits off what `msfp_encode` stores: the sign, the bit length of the largest magnitude a box
+# can hold, and one 8-bit exponent per box. The bit layout of each width, with boxes of 16:
 
 # %%
+def stored_bits_per_element(mantissa_bits: int, box_size: int = 16) -> float:
+    """Bits per element of what msfp_encode stores for a box whose maximum fills the mantissa field."""
+    mantissas, exponents = msfp_encode(torch.linspace(-1.0, 1.0, box_size), mantissa_bits, box_size)  # (1, box), (1,)
+    magnitude_bits = int(mantissas.abs().max()).bit_length()  # the box maximum lies in [2**(m-1), 2**m - 1]: m bits
+    exponent_bits = SHARED_EXPONENT_RANGE[1] - SHARED_EXPONENT_RANGE[0] + 1  # 254 exponents: 8 bits
+    return (mantissas.numel() * (1 + magnitude_bits) + exponents.numel() * math.ceil(math.log2(exponent_bits))) / mantissas.numel()
+
+
 print(f"{'format':7} {'sign':>4} {'mantissa':>8} {'shared exp':>10} {'bits/elem':>9} {'x FP32':>6} {'levels':>6}")
 density = {}
 for n in range(16, 10, -1):
     m = mantissa_bits_of(f"MSFP{n}")
-    bits = 1 + m + 8 / 16
-    density[n] = 32 / bits
-    print(f"MSFP{n:<3} {1:>4} {m:>8} {'8 / 16':>10} {bits:>9} {density[n]:>6.2f} {2 ** (m + 1) - 1:>6}")
-PAPER_MEMORY_DENSITY = {16: 3.8, 15: 4.3, 14: 4.9, 13: 5.8, 12: 7.1, 11: 9.1}
-matches = [n for n in density if f"{density[n]:.1f}" == f"{PAPER_MEMORY_DENSITY[n]:.1f}"]
-ledger.record(
-    "C2", "Memory density of MSFP16 ... MSFP11 against FP32 (8-bit exponent, boxes of 16)", "Table 1",
-    "3.8, 4.3, 4.9, 5.8, 7.1, 9.1 (from the paper's table as given in a second-hand summary)",
-    ", ".join(f"{density[n]:.2f}" for n in density),
-    Verdict.EXACT if len(matches) == 6 else Verdict.NOT_REPRODUCED,
-    f"32 / (1 + m + 8/16); {len(matches)}/6 round to the quoted value at one decimal",
-)
-
-# %% [markdown]
-# The rest of Table 1 and the abstract's cost claims come from logic synthesis, and the accuracy
-# results from models and data sets far beyond a CPU budget.
-
-# %%
-ledger.record(
-    "C3", "MSFP16 costs 3x less than BF16 and MSFP12 4x less than INT8; MAC density 8.8x (MSFP16) ... 50.9x (MSFP11) FP32",
-    "Abstract; Table 1", "3x, 4x (abstract); 8.8 ... 50.9 (Table 1 as given second-hand)", "not measured",
-    Verdict.NOT_CHECKABLE, "silicon area from topographical synthesis in TSMC 16nm FF+; no hardware model here",
-)
-ledger.record(
-    "C4", "Accuracy within 1% of FP32 on CNNs, RNNs and Transformers (ResNet-50, BERT, production models)",
-    "Abstract; Table 2", "<1% (abstract); Table 2's values were not available to us", "not measured",
-    Verdict.NOT_CHECKABLE, "needs ImageNet- and BERT-scale models and data; the Small experiment tests the trend on digits",
-)
+    bits = stored_bits_per_element(m)
+    density[f"MSFP{n}"] = 32 / bits
+    print(f"MSFP{n:<3} {1:>4} {m:>8} {'8 / 16':>10} {bits:>9} {density[f'MSFP{n}']:>6.2f} {2 ** (m + 1) - 1:>6}")
+ledger.measure("C2", density, note="32 / (1 + m + 8/16): sign, m mantissa bits and a 16th of the 8-bit exponent")
 
 # %% [markdown]
 # ## Small experiment
 #
-# **Direct cast, every width.** The trained network with every conv and linear layer in MSFPn
-# (boxes of 16, nearest rounding), no fine-tuning, against FP32 and per-tensor INT8. We call a
-# format *close to lossless* when it loses less than 1 point of test accuracy (the paper's "<1%"),
-# on 450 test images, where one image is 0.22 points.
+# **Networks.** The baseline network (seed 0) and two more trained the same way from seeds 1 and
+# 2, each with its FP32 and per-tensor INT8 accuracy.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+networks = {seed: model if seed == 0 else train_network(seed) for seed in SEEDS}
+fp32 = {seed: test_accuracy(net) for seed, net in networks.items()}
+int8_acc = {seed: test_accuracy(net, int8) for seed, net in networks.items()}
+for seed in SEEDS:
+    print(f"seed {seed}: FP32 {fp32[seed]:.1%}, per-tensor INT8 {int8_acc[seed]:.1%}")
+    assert fp32[seed] > 0.95, f"seed {seed}: the baseline must be good before quantization says anything"
+
+
+def points(better: float, worse: float) -> float:
+    """The difference of two accuracies in points, rounded to wash out float noise (one image = 0.22 points)."""
+    return round(100 * (better - worse), 6)
+
+# %% [markdown]
+# **Direct cast, every width.** Each network with every conv and linear layer in MSFPn (boxes of
+# 16, nearest rounding), no fine-tuning.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 widths = {n: mantissa_bits_of(f"MSFP{n}") for n in range(16, 10, -1)}
-direct = {n: test_accuracy(msfp_boxes(m, 16)) for n, m in widths.items()}
-print(f"FP32 {fp32:.1%}   INT8 per tensor {int8:.1%}")
-for n, acc in direct.items():
-    print(f"MSFP{n} (m={widths[n]}): {acc:.1%}  ({acc - fp32:+.1%} vs FP32)")
+direct = {(seed, n): test_accuracy(networks[seed], msfp_boxes(m, 16)) for seed in SEEDS for n, m in widths.items()}
+print("seed   FP32   INT8 " + " ".join(f"MSFP{n:<2}" for n in widths))
+for seed in SEEDS:
+    print(f"{seed:>4} {fp32[seed]:>6.1%} {int8_acc[seed]:>6.1%} " + " ".join(f"{direct[seed, n]:>6.1%}" for n in widths))
 
 # %%
-drop16, drop12 = fp32 - direct[16], fp32 - direct[12]
-ledger.record(
-    "C5", "MSFP16 is close to lossless without fine-tuning", "Abstract; results", "<1% accuracy loss",
-    f"{direct[16]:.1%} vs FP32 {fp32:.1%} ({direct[16] - fp32:+.1%})", Verdict.REPRODUCED_SMALL if drop16 < 0.01 else Verdict.NOT_REPRODUCED,
-    "narrow resnet10t on 16x16 digits, 450 test images; weights and inputs of all 16 conv/linear layers in MSFP16, boxes of 16",
-)
+ledger.measure("C5", [points(fp32[s], direct[s, 16]) for s in SEEDS],
+               note="; ".join(f"seed {s}: FP32 {fp32[s]:.1%}, MSFP16 {direct[s, 16]:.1%}" for s in SEEDS))
 
 # %% [markdown]
-# **MSFP12 with fine-tuning.** The paper's summary says the narrowest formats (MSFP11/12) may need
-# 1–10 epochs of quantization-aware fine-tuning. We fine-tune for 2 epochs at lr $3\cdot10^{-4}$ with
-# the quantizers in the forward pass and a straight-through gradient ($\partial \hat x / \partial x = 1$).
+# **MSFP12 with fine-tuning.** The narrowest formats may need 1–10 epochs of quantization-aware
+# fine-tuning (second-hand, see C6). We fine-tune each network for 2 epochs at lr $3\cdot10^{-4}$
+# (batches of 64) with the quantizers in the forward pass and a straight-through gradient
+# ($\partial \hat x / \partial x = 1$).
 
 # %%
 class StraightThrough(nn.Module):
@@ -602,9 +722,11 @@ class StraightThrough(nn.Module):
         return t + (self.quantize(t.detach()) - t.detach())
 
 
-def fine_tune(model: nn.Module, quantize, epochs: int = 2) -> nn.Module:
-    """A copy of ``model`` trained with quantized weights (a parametrization) and quantized inputs (a hook)."""
-    tuned = fresh_copy(model)
+def fine_tune(net: nn.Module, quantize, seed: int, epochs: int = 2) -> nn.Module:
+    """A copy of ``net`` trained with quantized weights (a parametrization) and quantized inputs (a hook)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    tuned = fresh_copy(net)
     for layer in tuned.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
             dim = reduction_dim(layer)
@@ -613,57 +735,49 @@ def fine_tune(model: nn.Module, quantize, epochs: int = 2) -> nn.Module:
             inputs = StraightThrough(lambda x, dim=dim: quantize(x, dim))
             layer.register_forward_pre_hook(lambda _, args, inputs=inputs: (inputs(args[0]),))
     train_classifier(tuned, data.x_train, data.y_train, epochs=epochs, lr=3e-4, optimizer="adamw",
-                     weight_decay=0.05, augment=random_shift, seed=2)
+                     weight_decay=0.05, augment=random_shift, seed=100 * seed + 2)
     return tuned.eval()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-tuned12 = accuracy(fine_tune(model, msfp_boxes(widths[12], 16)), data.x_test, data.y_test)
-print(f"MSFP12 direct cast {direct[12]:.1%}; after 2 epochs of fine-tuning {tuned12:.1%}; FP32 {fp32:.1%}")
+tuned12 = {seed: accuracy(fine_tune(networks[seed], msfp_boxes(widths[12], 16), seed), data.x_test, data.y_test) for seed in SEEDS}
+best12 = {seed: max(direct[seed, 12], tuned12[seed]) for seed in SEEDS}
+for seed in SEEDS:
+    print(f"seed {seed}: MSFP12 direct cast {direct[seed, 12]:.1%}, after 2 epochs of fine-tuning {tuned12[seed]:.1%}; "
+          f"FP32 {fp32[seed]:.1%}, per-tensor INT8 {int8_acc[seed]:.1%}")
 
 # %%
-ledger.record(
-    "C6", "MSFP12 loses little accuracy (direct cast, or after 1-10 epochs of fine-tuning)", "Abstract; results (fine-tuning: second-hand summary)",
-    "<1% accuracy loss", f"direct cast {direct[12]:.1%} ({direct[12] - fp32:+.1%}); fine-tuned 2 epochs {tuned12:.1%} ({tuned12 - fp32:+.1%}); FP32 {fp32:.1%}",
-    Verdict.REPRODUCED_SMALL if fp32 - max(direct[12], tuned12) < 0.01 else Verdict.NOT_REPRODUCED,
-    f"same setup as C5; direct cast loses {drop12:.1%}, above the 1-point bar"
-    + ("; fine-tuning brings it within 1 point" if fp32 - tuned12 < 0.01 else "; 2 epochs of fine-tuning do not bring it within 1 point"),
-)
-best12 = max(direct[12], tuned12)
-ledger.record(
-    "C7", "MSFP12 delivers accuracy comparable to or better than INT8", "Abstract", "comparable or better (with 4x lower cost)",
-    f"MSFP12 {direct[12]:.1%} direct / {tuned12:.1%} fine-tuned vs per-tensor INT8 {int8:.1%} (direct)",
-    Verdict.REPRODUCED_SMALL if best12 >= int8 - 0.01 else Verdict.NOT_REPRODUCED,
-    "'comparable' taken as within 1 point; INT8 symmetric per tensor, weights and activations, no fine-tuning",
-)
+ledger.measure("C6", [points(fp32[s], best12[s]) for s in SEEDS],
+               note="; ".join(f"seed {s}: FP32 {fp32[s]:.1%}, MSFP12 direct {direct[s, 12]:.1%}, fine-tuned {tuned12[s]:.1%}" for s in SEEDS))
+ledger.measure("C7", [points(best12[s], int8_acc[s]) for s in SEEDS],
+               note="; ".join(f"seed {s}: MSFP12 {best12[s]:.1%} vs INT8 {int8_acc[s]:.1%}" for s in SEEDS)
+               + "; MSFP12 may use fine-tuning, INT8 is a direct cast, which favours MSFP12")
 
 # %% [markdown]
 # **Box size.** MSFP16 and MSFP12 (direct cast) with boxes of 16, 32, 64 and 128 along the input
 # channels, and with one box per tensor (per weight tensor, per image for activations). The
 # network's layers have 1 to 128 input channels, so a box of 128 already spans all channels of
-# a pixel. We call a box size *preserving* when it stays within 1 point of boxes of 16.
+# a pixel.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 box_sizes = (16, 32, 64, 128, None)
-by_box = {(n, box): test_accuracy(msfp_boxes(widths[n], box)) for n in (16, 12) for box in box_sizes}
-print(f"{'box size':>10} " + " ".join(f"{str(box or 'tensor'):>7}" for box in box_sizes))
-for n in (16, 12):
-    print(f"{'MSFP' + str(n):>10} " + " ".join(f"{by_box[n, box]:>7.1%}" for box in box_sizes))
+by_box = {(seed, n, box): direct[seed, n] if box == 16 else test_accuracy(networks[seed], msfp_boxes(widths[n], box))
+          for seed in SEEDS for n in (16, 12) for box in box_sizes}
+print(f"{'seed':>4} {'format':>7} " + " ".join(f"{str(box or 'tensor'):>7}" for box in box_sizes))
+for seed in SEEDS:
+    for n in (16, 12):
+        print(f"{seed:>4} {'MSFP' + str(n):>7} " + " ".join(f"{by_box[seed, n, box]:>7.1%}" for box in box_sizes))
 
 # %%
-spread = {n: max(abs(by_box[n, box] - by_box[n, 16]) for box in (32, 64, 128)) for n in (16, 12)}
-ledger.record(
-    "C8", "Bounding boxes of 16 to 128 elements preserve accuracy", "bounding-box discussion", "16-128 'effective'",
-    f"largest change from box 16 to 32/64/128: MSFP16 {spread[16]:.1%}, MSFP12 {spread[12]:.1%}",
-    Verdict.REPRODUCED_SMALL if max(spread.values()) < 0.01 else Verdict.NOT_REPRODUCED,
-    "bar: within 1 point of boxes of 16; direct cast, boxes along input channels; at 16/32/64/128: "
-    + "; ".join(f"MSFP{n} " + "/".join(f"{by_box[n, box]:.1%}" for box in (16, 32, 64, 128)) for n in (16, 12)),
-)
+box_loss = {s: max(points(by_box[s, n, 16], by_box[s, n, box]) for n in (16, 12) for box in (32, 64, 128)) for s in SEEDS}
+ledger.measure("C8", [box_loss[s] for s in SEEDS],
+               note="; ".join(f"seed {s}: " + ", ".join(f"MSFP{n} " + "/".join(f"{by_box[s, n, box]:.1%}" for box in (16, 32, 64, 128))
+                                                        for n in (16, 12)) for s in SEEDS) + " (boxes 16/32/64/128)")
 
 # %% [markdown]
-# **Outliers.** The seed's point: "similar to fixed-point, MSFP is affected by extreme outlier
-# values", which is why one box per matrix "can lead to severe accuracy loss". We inject outliers
+# **Outliers.** A reader's notes on the paper record that, like fixed point, MSFP is affected by
+# extreme outliers, which is why one box per matrix can lose accuracy severely. We inject outliers
 # without changing the network's function: in each residual block, channel 0 of the first batch
 # norm is scaled by $s = 2^8$ (its weight and bias), so after the ReLU that channel is $2^8$ times
 # larger, and the second convolution's weights for that input channel are divided by $2^8$. Since
@@ -672,40 +786,54 @@ ledger.record(
 
 # %%
 OUTLIER_SCALE = 2.0**8
-with_outliers = fresh_copy(model).eval()
+
+
+def with_outliers(net: nn.Module) -> nn.Module:
+    """A copy of ``net`` with channel 0 of each block's middle activation scaled up by OUTLIER_SCALE, same function."""
+    if not isinstance(net, nn.Module) or not hasattr(net, "layer4"):
+        raise ValueError(f"net must be a timm ResNet (with layer1 ... layer4), got {type(net).__name__}")
+    copy = fresh_copy(net).eval()
+    with torch.no_grad():
+        for stage in (copy.layer1, copy.layer2, copy.layer3, copy.layer4):
+            block = stage[0]
+            block.bn1.weight[0] *= OUTLIER_SCALE
+            block.bn1.bias[0] *= OUTLIER_SCALE
+            block.conv2.weight[:, 0] /= OUTLIER_SCALE
+    return copy
+
+
+outlier_nets = {seed: with_outliers(net) for seed, net in networks.items()}
 with torch.no_grad():
-    for stage in (with_outliers.layer1, with_outliers.layer2, with_outliers.layer3, with_outliers.layer4):
-        block = stage[0]
-        block.bn1.weight[0] *= OUTLIER_SCALE
-        block.bn1.bias[0] *= OUTLIER_SCALE
-        block.conv2.weight[:, 0] /= OUTLIER_SCALE
-    assert torch.equal(with_outliers(data.x_test), model(data.x_test))
+    for seed in SEEDS:
+        assert torch.equal(outlier_nets[seed](data.x_test), networks[seed](data.x_test))
     activation = {}
-    with_outliers.layer2[0].conv2.register_forward_pre_hook(lambda _, args: activation.setdefault("conv2", args[0]))
-    with_outliers(data.x_test[:1])
+    hook = outlier_nets[0].layer2[0].conv2.register_forward_pre_hook(lambda _, args: activation.setdefault("conv2", args[0]))
+    outlier_nets[0](data.x_test[:1])
+    hook.remove()
 channel_max = activation["conv2"].abs().amax(dim=(0, 2, 3))
-print(f"FP32 logits unchanged; layer2 conv2 input: channel 0 peaks at {channel_max[0] / channel_max[1:].max():.0f}x the largest other channel")
+print(f"FP32 logits unchanged on every seed; seed 0, layer2 conv2 input: channel 0 peaks at "
+      f"{channel_max[0] / channel_max[1:].max():.0f}x the largest other channel")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-outlier = {(n, box): test_accuracy(msfp_boxes(widths[n], box), with_outliers) for n in (16, 12) for box in (16, None)}
-outlier_int8 = test_accuracy(lambda t, dim: int8_per_tensor(t), with_outliers)
-print(f"with outliers: FP32 {fp32:.1%}, per-tensor INT8 {outlier_int8:.1%} (was {int8:.1%})")
-for n in (16, 12):
-    print(f"MSFP{n}: boxes of 16 {outlier[n, 16]:.1%} (was {by_box[n, 16]:.1%}); one box per tensor {outlier[n, None]:.1%} (was {by_box[n, None]:.1%})")
+outlier = {(seed, n, box): test_accuracy(outlier_nets[seed], msfp_boxes(widths[n], box))
+           for seed in SEEDS for n in (16, 12) for box in (16, None)}
+outlier_int8 = {seed: test_accuracy(outlier_nets[seed], int8) for seed in SEEDS}
+for seed in SEEDS:
+    print(f"seed {seed}: FP32 {fp32[seed]:.1%}, per-tensor INT8 {outlier_int8[seed]:.1%} (was {int8_acc[seed]:.1%})")
+    for n in (16, 12):
+        print(f"  MSFP{n}: boxes of 16 {outlier[seed, n, 16]:.1%} (was {by_box[seed, n, 16]:.1%}); "
+              f"one box per tensor {outlier[seed, n, None]:.1%} (was {by_box[seed, n, None]:.1%})")
 
 # %%
-gap = {n: outlier[n, 16] - outlier[n, None] for n in (16, 12)}
-ledger.record(
-    "C9", "One bounding box for a whole tensor loses accuracy severely when outliers are present; finer boxes do not",
-    "bounding-box discussion", "'severe accuracy loss' with a single box",
-    f"with outliers, boxes of 16 vs one box per tensor: MSFP16 {outlier[16, 16]:.1%} vs {outlier[16, None]:.1%}, "
-    f"MSFP12 {outlier[12, 16]:.1%} vs {outlier[12, None]:.1%}; INT8 per tensor {outlier_int8:.1%}",
-    Verdict.REPRODUCED_SMALL if min(gap.values()) > 0.02 else Verdict.NOT_REPRODUCED,
-    "bar: one box per tensor more than 2 points below boxes of 16 at both widths; function-preserving outliers "
-    f"(x{OUTLIER_SCALE:.0f}) in one channel per block; without outliers one box per tensor already costs MSFP12 "
-    f"{by_box[12, 16] - by_box[12, None]:.1%}",
-)
+ledger.measure("C9", [min(points(fp32[s], outlier[s, n, None]) for n in (16, 12)) for s in SEEDS],
+               note="; ".join(f"seed {s}: one box per tensor with outliers, MSFP16 {outlier[s, 16, None]:.1%}, MSFP12 "
+                              f"{outlier[s, 12, None]:.1%}, FP32 {fp32[s]:.1%}" for s in SEEDS)
+               + "; without outliers one box per tensor already costs MSFP12 "
+               + ", ".join(f"{points(fp32[s], by_box[s, 12, None]):.1f}" for s in SEEDS) + " points")
+ledger.measure("C11", [max(points(by_box[s, n, 16], outlier[s, n, 16]) for n in (16, 12)) for s in SEEDS],
+               note="; ".join(f"seed {s}: boxes of 16 without/with outliers, MSFP16 {by_box[s, 16, 16]:.1%}/{outlier[s, 16, 16]:.1%}, "
+                              f"MSFP12 {by_box[s, 12, 16]:.1%}/{outlier[s, 12, 16]:.1%}" for s in SEEDS))
 
 # %% [markdown]
 # **SQNR against box size and mantissa bits.** The signal-to-quantization-noise ratio
@@ -713,11 +841,12 @@ ledger.record(
 # Gaussian and of a heavy-tailed Student-$t$ (3 degrees of freedom), for every MSFP width and box
 # sizes 4 … 1024. For a uniform quantizer each added bit should buy about $20\log_{10} 2 \approx 6$ dB; a
 # larger box raises the shared exponent of most boxes and costs SQNR, more so for heavy tails.
-# The slope the claim quotes (MSFP15, per doubling from 16 to 128) is measured on a separate draw
-# of $2^{21}$ samples, which makes it stable to about 0.01 dB between draws; we call 0.52 dB
-# reproduced if the Gaussian's slope is within 10% of it.
+# C10's slope (MSFP15, dB lost per doubling of the box from 16 to 128, a third of the 16 → 128
+# drop) is measured on a Gaussian, as declared, from a separate draw of $2^{21}$ samples, which
+# makes it stable to about 0.01 dB between draws; the Student-$t$ value is shown beside it.
 
 # %%
+torch.manual_seed(0)  # the Student-t sampler draws from the global generator
 samples = {
     "Gaussian": torch.randn(256, 1024, generator=generator),
     "Student-t (3 dof)": torch.distributions.StudentT(3.0).sample((256, 1024)),
@@ -726,6 +855,8 @@ sqnr_boxes = (4, 8, 16, 32, 64, 128, 256, 1024)
 
 
 def sqnr_db(x: torch.Tensor, q: torch.Tensor) -> float:
+    if not isinstance(x, torch.Tensor) or not isinstance(q, torch.Tensor) or x.shape != q.shape:
+        raise ValueError(f"x and q must be tensors of the same shape, got {getattr(x, 'shape', x)!r} and {getattr(q, 'shape', q)!r}")
     return 10 * math.log10(x.double().square().sum() / (x.double() - q.double()).square().sum())
 
 
@@ -751,29 +882,33 @@ per_doubling = {name: (sqnr_db(x, msfp_quantize(x, 6, 16)) - sqnr_db(x, msfp_qua
 print(f"Gaussian, boxes of 16: {per_bit:.1f} dB per mantissa bit (MSFP11 -> MSFP16)")
 for name, value in per_doubling.items():
     print(f"{name}, MSFP15: {value:.2f} dB lost per doubling of the box, 16 -> 128")
-ledger.record(
-    "C10", "SQNR falls by about 0.52 dB per doubling of the box size (MSFP15)", "QSNR characterization",
-    "~0.52 dB per doubling (as given in a second-hand summary)",
-    ", ".join(f"{name} {value:.2f} dB" for name, value in per_doubling.items()),
-    Verdict.WITHIN_TOLERANCE if abs(per_doubling["Gaussian"] / 0.52 - 1) <= 0.10 else Verdict.NOT_REPRODUCED,
-    f"tolerance 10% on the Gaussian (ours is {per_doubling['Gaussian'] / 0.52 - 1:+.0%} off); the paper sampled real "
-    f"tensors, and heavier tails lose more; {per_bit:.1f} dB per mantissa bit "
-    "(the summary's '-3.2 dB per bit' contradicts the ~6 dB of any uniform quantizer and is not checked)",
-)
+ledger.measure("C10", per_doubling["Gaussian"],
+               note=f"Gaussian, 2^21 samples; a Student-t with 3 degrees of freedom loses {per_doubling['Student-t (3 dof)']:.2f} dB "
+               "per doubling, so the value depends on the data, and the paper's sampled tensors are not available; "
+               f"{per_bit:.1f} dB per mantissa bit")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 ledger.show()
 
 # %% [markdown]
 # ## What this does not show
 #
 # - **The paper's accuracy numbers.** ResNet-50, BERT and the production models of Table 2 are
-#   beyond a CPU budget (C4); a 0.3M-parameter network on 8×8 digits shows the trend of each claim,
-#   not its size. Its 450 test images make one image 0.22 points, so the 1-point bars of C5–C8
-#   are 4–5 images.
+#   beyond a CPU budget (C4); three 0.3M-parameter networks on 8×8 digits show the trend of each
+#   claim, not its size. Their 450 test images make one image 0.22 points, so the 1-point bars of
+#   C5–C8 and C11 are 4–5 images.
 # - **Hardware cost.** Area, energy and MAC density (C3) come from synthesis; nothing here models
 #   silicon. The benchmark times our emulation, which says nothing about MSFP hardware speed.
+# - **The dot product as a claim.** The paper describes an MSFP dot product as one exponent
+#   addition, $n$ fixed-point multiplies and $n-1$ fixed-point additions per box pair. That is the
+#   algebra of the format: any correct implementation computes the same number, and `msfp_dot`,
+#   written that way, equals the float64 dot product of the quantized vectors by construction.
+#   An earlier version of this companion listed that equality as claim C1; it checks our code, not
+#   the paper, so it is now an assert in "Checks against references". What the paper gains from
+#   the algebra, cheaper multiply-accumulate hardware, is C3 and needs synthesis.
+# - **The numbers we could not verify.** Table 1's values, the 16–128 box sizes, the 1–10 epochs of
+#   fine-tuning and the 0.52 dB of C10 come from a third-party summary and a reader's notes, not
+#   from the paper's text; each claim's `where` says so.
 # - **The exact conversion rule.** The paper's text was not available to us: ties to even, the
 #   saturation of the exponent at $[-126, 127]$ and the float64 accumulator are our choices, stated
 #   above. Nearest rounding is what we use in the experiment; `truncate` emulates a right shift.
@@ -781,4 +916,10 @@ ledger.show()
 #   along input channels only; the paper's hardware tiles the kernel window too and keeps the last
 #   classifier in float32. Fine-tuning used 2 epochs with a straight-through estimator; the paper's
 #   recipe (1–10 epochs) is not given in detail.
+# - **How firm the verdicts are.** Several accuracy verdicts sit close to their lines. A run of this
+#   companion whose networks were trained in batches of 64 instead of 128 (slightly weaker in
+#   FP32) failed C6 on two seeds, C7 on all three and C9 on one; the switch to 128 was made to
+#   save time, and we report the verdicts of the companion as it stands.
+# - **The outliers.** C9 and C11 use outliers we injected (one channel per block, $2^8$ times
+#   larger), not the ones of a real network; another scale or placement would change both numbers.
 # - **A peer in the notebook.** qtorch is compared in `tests/test_msfp.py`, not here (see Checks).

@@ -13,10 +13,10 @@
 # (Hendrycks, Zhao, Basart, Steinhardt, Song; CVPR 2021). ImageNet-A was built by *adversarial
 # filtration*: collect natural images of 200 classes, keep only those a fixed ResNet-50 gets
 # wrong. We implement the filtration, check its class-subset logic against timm's bundled
-# ImageNet-A class list, and then run the whole idea at laptop scale: generated images whose
-# background colour is a spurious cue in training, a filter model, and other timm
-# architectures (random initialisation, trained on the same data) evaluated on the filtered
-# set against a random subset of the same size.
+# ImageNet-A class list, and then ask the paper's central question at laptop scale: do images
+# filtered against one model also fool other architectures that took no part in the
+# filtering? The generated data carry no planted shortcut, so the answer is not decided by how
+# we built them.
 
 # %% [markdown]
 # ## Setup
@@ -24,7 +24,7 @@
 # One thread and fixed seeds, so that every printed number is the same on every run.
 
 # %%
-from papernotes import ClaimLedger, Verdict, configure
+from papernotes import ClaimLedger, Effect, NotCheckable, configure
 
 generator = configure(seed=0, threads=1)  # before the imports below: it mutes tqdm's IProgress warning
 
@@ -82,7 +82,7 @@ def adversarial_filtration(logits: torch.Tensor, labels: torch.Tensor, class_ind
     """Indices (ascending) of the pool examples the filter model gets wrong: P_A = {x : ŷ_A(x) ≠ y}.
 
     ``logits`` (N, C) are the filter model's outputs on the pool, ``labels`` (N,) index the
-    class subset. Deviation from the paper: no human relabelling of what is kept (our labels
+    class subset. Deviation from the paper: no curation by hand of what is kept (our labels
     are exact by construction), and no confidence threshold.
     """
     predictions = restricted_predictions(logits, class_indices)  # (N,)
@@ -106,7 +106,10 @@ def matched_random_subset(pool_size: int, size: int, generator: torch.Generator)
 #
 # **Filtration against a loop.** On random logits with a random class subset, our kept
 # indices must equal a plain Python loop over the examples, and with no subset the
-# prediction must be the ordinary argmax.
+# prediction must be the ordinary argmax. The filter model's accuracy on what it kept is 0%
+# for any logits: that is the definition of the filtered set (ImageNet-A's ResNet-50 scores
+# 0% on it for the same reason), so it is checked here as an identity of our code, not
+# reported as a finding.
 
 # %%
 logits = torch.randn(500, 30, generator=generator)
@@ -120,6 +123,8 @@ for i in range(len(logits)):
         loop_kept.append(i)
 assert adversarial_filtration(logits, labels, subset).tolist() == loop_kept
 assert torch.equal(restricted_predictions(logits), logits.argmax(dim=1))
+kept_here = adversarial_filtration(logits, labels, subset)
+assert (restricted_predictions(logits[kept_here], subset) != labels[kept_here]).all()  # 0% by definition
 control = matched_random_subset(len(logits), len(loop_kept), generator)
 assert len(control.unique()) == len(loop_kept) and control.max() < len(logits)
 print(f"filtration == loop: {len(loop_kept)} of {len(logits)} kept; control subset of the same size, all distinct")
@@ -161,39 +166,66 @@ print(f"restricted argmax == official slicing on {len(images)} images; labels in
 # %% [markdown]
 # ## Claims
 #
-# The ImageNet-A and ImageNet-O numbers need the data sets and ImageNet-trained models, which
-# this offline CPU companion does not have: they are quoted. The filtration claims are tested
-# in the Small experiment, where the ledger is shown.
+# The ImageNet-A and ImageNet-O numbers need the data sets and ImageNet-trained weights,
+# which this offline CPU companion does not have, so they are declared not checkable. The
+# claim that filtered examples transfer to unseen models is tested below at small scale. Its
+# test is declared here, before any model is trained: the statistic, the line it must clear
+# and the seeds are fixed in advance, and the ledger computes the verdict.
+#
+# Two claims of an earlier version of this page are gone. "The filter model scores 0% on its
+# own filtered set" (C3) is true by definition; it is now an identity checked in "Checks
+# against references". "Models fail by leaning on spurious cues" (C5) was tested on data
+# whose cue we planted ourselves; see "What this does not show".
 
 # %%
+TRANSFER_SEEDS = (0, 1, 2)
 ledger = ClaimLedger("natural-adversarial-examples")
-ledger.record(
-    "C1", "On ImageNet-A a DenseNet-121 obtains around 2% accuracy, a drop of about 90%", "Abstract",
-    "≈2% (timm's results-imagenet-a.csv: densenet121.tv_in1k 2.547%)", "not measured", Verdict.NOT_CHECKABLE,
-    "needs ImageNet-A (7,500 images) and ImageNet-trained weights; neither is available offline",
+ledger.declare(
+    "C1", "On ImageNet-A a DenseNet-121 obtains around 2% accuracy, an accuracy drop of about 90%",
+    where="arXiv v4, Abstract", paper="DenseNet-121: around 2% accuracy on ImageNet-A, a drop of approximately 90%",
+    test=NotCheckable("needs ImageNet-A (7,500 photos) and ImageNet-trained DenseNet-121 weights; neither is available offline"),
 )
-ledger.record(
-    "C2", "On ImageNet-O, out-of-distribution detection is near random chance", "Abstract",
-    "near chance AUPR", "not measured", Verdict.NOT_CHECKABLE,
-    "needs ImageNet-O and ImageNet-22k-derived images with pretrained models",
+ledger.declare(
+    "C2", "DenseNet-121's out-of-distribution detection on ImageNet-O is near random chance",
+    where="arXiv v4, Abstract", paper="DenseNet-121's out-of-distribution detection performance on ImageNet-O is near random chance levels",
+    test=NotCheckable("needs ImageNet-O, the ImageNet validation images of its 200 classes, and ImageNet-trained weights; none is available offline"),
 )
-print(f"{len(ledger.claims)} claims recorded; the filtration claims need the Small experiment")
+ledger.declare(
+    "C4", "Examples adversarially filtered against one model transfer to unseen models of other architectures",
+    where="arXiv v4, Abstract",
+    paper="the data sets' examples 'transfer to various unseen models reliably' (the abstract's example: DenseNet-121 at around 2% on ImageNet-A)",
+    test=Effect(
+        statistic="smallest drop over the three unseen architectures: accuracy on a random pool subset of the filtered set's size minus accuracy on the filtered set (points)",
+        at_least=0.01, seeds=TRANSFER_SEEDS,
+        setup="generated 16×16 shapes, 4 classes, background colour independent of the class, pixel noise σ=0.6; "
+              "per seed 800 training and 2,500 pool images; filter timm test_resnet; unseen test_efficientnet, test_vit, "
+              "test_byobnet (same training set, own initialisation and batch order); 6 epochs of Adam; "
+              "the line 0.01 stands for 'a drop' (> 0): one image of a subset of at most 2,500 is worth ≥ 0.04 points",
+    ),
+    fmt="{:+.1f}", unit=" pts",
+)
 
 # %% [markdown]
-# ## Small experiment
+# ### C4: do the filtered images fool architectures that took no part in the filtering?
 #
-# **Data with a spurious cue.** 16×16 RGB images of four shapes (horizontal bar, vertical bar,
-# ring, plus) at random positions, white on a coloured background, with Gaussian pixel noise.
-# In the training set the background has the class's own colour 95% of the time (the
-# "spurious cue"); in the natural pool it is independent of the class, so it matches only
-# by chance (25%). The shape alone always determines the label.
+# **Data without a planted shortcut.** 16×16 RGB images of four shapes (horizontal bar,
+# vertical bar, ring, plus) at random positions, white on one of four background colours,
+# with Gaussian pixel noise. The background colour is drawn independently of the class, in
+# training and in the pool alike, and every image has the same noise level: nothing in the
+# generator makes a particular image hard, or hard for a particular kind of model. The shape
+# alone determines the label, and the labels are exact. Whether the images one model gets wrong are also the images other models get
+# wrong is therefore an open question, which is what the paper's transfer claim is about.
 
 # %%
-SIZE, NUM_CLASSES, SHAPE = 16, 4, 8
+SIZE, NUM_CLASSES, SHAPE, NOISE = 16, 4, 8, 0.6
+CLASS_NAMES = ["hbar", "vbar", "ring", "plus"]
 COLOURS = torch.tensor([[0.9, 0.2, 0.2], [0.2, 0.8, 0.2], [0.2, 0.3, 0.9], [0.9, 0.8, 0.1]])  # red, green, blue, yellow
 
 
 def shape_mask(label: int, generator: torch.Generator) -> torch.Tensor:
+    """A (SIZE, SIZE) 0/1 mask of class ``label``'s shape at a random position."""
+    if label not in range(NUM_CLASSES):
+        raise ValueError(f"label must be one of 0..{NUM_CLASSES - 1} ({', '.join(CLASS_NAMES)}), got {label!r}")
     mask = torch.zeros(SIZE, SIZE)
     row, col = torch.randint(3, SIZE - SHAPE - 2, (2,), generator=generator).tolist()
     bar = slice(row + 3, row + 5), slice(col, col + SHAPE)
@@ -208,165 +240,188 @@ def shape_mask(label: int, generator: torch.Generator) -> torch.Tensor:
     return mask  # (SIZE, SIZE)
 
 # %%
-def cue_images(count: int, cue_rate: float, generator: torch.Generator):
-    """Images, labels and background classes; the background is the label's colour with
-    probability cue_rate, otherwise one of the other three colours."""
+def shape_images(count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` normalised images (count, 3, SIZE, SIZE) and their labels (count,)."""
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
     labels = torch.randint(NUM_CLASSES, (count,), generator=generator)
-    keep_cue = torch.rand(count, generator=generator) < cue_rate
-    other_colour = (labels + torch.randint(1, NUM_CLASSES, (count,), generator=generator)) % NUM_CLASSES
-    background = torch.where(keep_cue, labels, other_colour)
+    background = torch.randint(NUM_CLASSES, (count,), generator=generator)  # independent of the label
     masks = torch.stack([shape_mask(label, generator) for label in labels.tolist()])[:, None]  # (N, 1, H, W)
     canvas = COLOURS[background][:, :, None, None].expand(-1, -1, SIZE, SIZE)  # (N, 3, H, W)
-    images = canvas * (1 - masks) + masks + 0.35 * torch.randn(count, 3, SIZE, SIZE, generator=generator)
-    return (images - 0.5) / 0.3, labels, background
+    images = canvas * (1 - masks) + masks + NOISE * torch.randn(count, 3, SIZE, SIZE, generator=generator)
+    return (images - 0.5) / 0.3, labels
 
 
-data_generator = torch.Generator().manual_seed(0)
-x_train, y_train, bg_train = cue_images(1200, 0.95, data_generator)
-x_pool, y_pool, bg_pool = cue_images(3000, 0.25, data_generator)
-x_plain, y_plain, _ = cue_images(1200, 0.25, data_generator)  # same shapes, background uninformative
-print(f"train: {len(x_train)} images, background = class colour in {(bg_train == y_train).sum().item()}")
-print(f"pool:  {len(x_pool)} images, background = class colour in {(bg_pool == y_pool).sum().item()}")
-
-# %%
+example_x, example_y = shape_images(8, torch.Generator().manual_seed(99))
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.3))
-for ax, image, label in zip(axes, x_train[:8], y_train[:8]):
+for ax, image, label in zip(axes, example_x, example_y):
     ax.imshow((image * 0.3 + 0.5).clamp(0, 1).permute(1, 2, 0))
-    ax.set_title(["hbar", "vbar", "ring", "plus"][label], fontsize=8)
+    ax.set_title(CLASS_NAMES[label], fontsize=8)
     ax.axis("off")
 plt.show()
 
 # %% [markdown]
-# **Models.** The filter model $A$ is a small timm ResNet (`test_resnet`, the paper filtered
-# with a ResNet-50). Four models never see the filtration: the same architecture from another
-# seed, and three other timm architectures (an EfficientNet, a ViT and a BYOB net, timm's
-# reduced `test_*` variants, which train in seconds on a CPU). A sixth model, a ResNet
-# trained where the background carries no information, tells us whether the filtered set is
-# hard because of the cue or because of its shapes. Same data, 5 epochs of Adam for all.
+# **Models and protocol.** The filter model is timm's small `test_resnet` (the paper filtered
+# with a ResNet-50). Three other timm architectures never see the filtration: an
+# EfficientNet, a ViT and a BYOB net (timm's reduced `test_*` variants, which train in
+# seconds on a CPU). As in the paper, where every model was trained on ImageNet-1k, all four
+# train on the same training set (800 images), each with its own initialisation and batch
+# order, for 6 epochs of Adam (the table shows how well each fits its training images). Per
+# seed we draw new data, filter a pool of 2,500 fresh images with the filter model, and
+# compare each unseen model's accuracy on the filtered set with its accuracy on a random
+# pool subset of the same size.
 
 # %%
+UNSEEN = ("test_efficientnet", "test_vit", "test_byobnet")
+TRAIN_SIZE, POOL_SIZE, EPOCHS = 800, 2500, 6
+
+
 def trained(name: str, seed: int, x: torch.Tensor, y: torch.Tensor) -> torch.nn.Module:
+    """A timm model ``name`` (random initialisation and batch order from ``seed``) trained on (x, y)."""
+    allowed = ("test_resnet", *UNSEEN)
+    if name not in allowed:
+        raise ValueError(f"name must be one of {allowed}, got {name!r}")
     torch.manual_seed(seed)
     model = timm.create_model(name, pretrained=False, num_classes=NUM_CLASSES)
-    train_classifier(model, x, y, epochs=5, lr=3e-3, batch_size=64, seed=seed)
+    train_classifier(model, x, y, epochs=EPOCHS, lr=3e-3, batch_size=64, seed=seed)
     return model.eval()
 
+# %%
+def filtered_pool(seed: int) -> dict:
+    """One seed's data, the filter model's predictions on a fresh pool, the kept and control indices.
 
-@torch.no_grad()
-def pool_logits(model: torch.nn.Module) -> torch.Tensor:
-    return torch.cat([model(chunk) for chunk in x_pool.split(500)])  # (N, 4)
+    Also draws a second, independent training sample, used only in the Small experiment.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    data = torch.Generator().manual_seed(1000 + seed)
+    x_train, y_train = shape_images(TRAIN_SIZE, data)
+    x_pool, y_pool = shape_images(POOL_SIZE, data)
+    x_other, y_other = shape_images(TRAIN_SIZE, data)
+    filter_model = trained("test_resnet", 10 * seed, x_train, y_train)
+    with torch.no_grad():
+        fit = 100 * (filter_model(x_train).argmax(dim=1) == y_train).double().mean().item()
+        filter_logits = filter_model(x_pool)  # (N, 4)
+    kept = adversarial_filtration(filter_logits, y_pool)  # (M,)
+    control = matched_random_subset(POOL_SIZE, len(kept), torch.Generator().manual_seed(2000 + seed))  # (M,)
+    return {"train": (x_train, y_train), "other_train": (x_other, y_other), "x_pool": x_pool, "y_pool": y_pool,
+            "filter": restricted_predictions(filter_logits), "filter_fit": fit, "kept": kept, "control": control}
+
+# %%
+def unseen_predictions(run: dict, seed: int, training: str = "train") -> dict:
+    """Each unseen architecture, trained on ``run[training]``, as (training accuracy %, pool predictions)."""
+    if training not in ("train", "other_train"):
+        raise ValueError(f"training must be 'train' (the filter model's training set) or 'other_train', got {training!r}")
+    x, y = run[training]
+    results = {}
+    for i, name in enumerate(UNSEEN):
+        model = trained(name, 10 * seed + 1 + i, x, y)  # its own initialisation and batch order
+        with torch.no_grad():
+            fit = 100 * (model(x).argmax(dim=1) == y).double().mean().item()
+            results[name] = fit, restricted_predictions(model(run["x_pool"]))  # (N,)
+    return results
+
+# %%
+def accuracy(predictions: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> float:
+    """Accuracy in percent on the examples ``indices``."""
+    if len(indices) == 0:
+        raise ValueError("indices must be non-empty: accuracy on no examples is undefined")
+    return 100 * (predictions[indices] == labels[indices]).double().mean().item()
 
 
-filter_logits = pool_logits(trained("test_resnet", 0, x_train, y_train))
-others = {
-    "test_resnet (seed 1)": ("test_resnet", 1), "test_efficientnet": ("test_efficientnet", 0),
-    "test_vit": ("test_vit", 0), "test_byobnet": ("test_byobnet", 0),
-}
-other_logits = {label: pool_logits(trained(name, seed, x_train, y_train)) for label, (name, seed) in others.items()}
-no_cue_logits = pool_logits(trained("test_resnet", 2, x_plain, y_plain))
+def transfer_table(run: dict, unseen: dict, seed: int) -> float:
+    """Print the filter model's and each unseen model's accuracies; return the smallest drop (points)."""
+    y, everything = run["y_pool"], torch.arange(POOL_SIZE)
+    print(f"{seed:>4} {'test_resnet (filter)':20} {run['filter_fit']:>5.1f}% {accuracy(run['filter'], y, everything):>5.1f}% "
+          f"{accuracy(run['filter'], y, run['control']):>12.1f}% {accuracy(run['filter'], y, run['kept']):>8.1f}%"
+          f"   kept {len(run['kept'])} of {POOL_SIZE}")
+    drops = []
+    for name, (fit, predictions) in unseen.items():
+        on_control, on_kept = accuracy(predictions, y, run["control"]), accuracy(predictions, y, run["kept"])
+        drops.append(on_control - on_kept)
+        print(f"{seed:>4} {name:20} {fit:>5.1f}% {accuracy(predictions, y, everything):>5.1f}% "
+              f"{on_control:>12.1f}% {on_kept:>8.1f}% {drops[-1]:>+6.1f}")
+    return min(drops)
+
+# %%
+runs = {seed: filtered_pool(seed) for seed in TRANSFER_SEEDS}
+unseen = {seed: unseen_predictions(run, seed) for seed, run in runs.items()}
+print(f"{'seed':>4} {'model':20} {'train':>6} {'pool':>6} {'random subset':>13} {'filtered':>9} {'drop':>6}")
+smallest_drop = [transfer_table(runs[seed], unseen[seed], seed) for seed in TRANSFER_SEEDS]
+ledger.measure("C4", smallest_drop, note="drop = accuracy on the random subset minus accuracy on the filtered set; per seed the smallest over test_efficientnet, test_vit, test_byobnet")
+
+# %%
+ledger.show()
 
 # %% [markdown]
-# **Filtration.** Keep the pool images model $A$ gets wrong, and draw the random control of
-# the same size.
+# ## Small experiment
+#
+# **How shared are the errors?** If the unseen models' mistakes were independent of the
+# filter model's, each would get the filtered images wrong at its ordinary error rate, and
+# all three at once at about the product of their rates. Below, for each seed, the share of
+# the pool and of the filtered set that *all three* unseen models get wrong, beside that
+# product.
 
 # %%
-kept = adversarial_filtration(filter_logits, y_pool)
-control = matched_random_subset(len(x_pool), len(kept), torch.Generator().manual_seed(1))
-
-
-def accuracy_on(logits: torch.Tensor, indices: torch.Tensor) -> float:
-    return (restricted_predictions(logits[indices]) == y_pool[indices]).float().mean().item()
-
-
-filter_on_kept = accuracy_on(filter_logits, kept)
-assert filter_on_kept == 0.0  # by construction, like ResNet-50's 0% on ImageNet-A
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-print(f"filter model A: pool accuracy {accuracy_on(filter_logits, torch.arange(len(x_pool))):.1%}; "
-      f"kept {len(kept)} of {len(x_pool)} images; A on them: {filter_on_kept:.0%}")
-print(f"{'model':22} {'random subset':>13} {'filtered':>9}")
-transfer = {}
-for label, logits in {**other_logits, "no-cue test_resnet": no_cue_logits}.items():
-    transfer[label] = accuracy_on(logits, control), accuracy_on(logits, kept)
-    print(f"{label:22} {transfer[label][0]:>13.1%} {transfer[label][1]:>9.1%}")
+print(f"{'seed':>4} {'all three wrong: pool':>22} {'filtered':>9} {'product of pool error rates':>28}")
+for seed, run in runs.items():
+    wrong = torch.stack([predictions != run["y_pool"] for _, predictions in unseen[seed].values()])  # (3, N)
+    all_wrong = wrong.all(dim=0)  # (N,)
+    independent = wrong.double().mean(dim=1).prod().item()
+    print(f"{seed:>4} {100 * all_wrong.double().mean().item():>21.1f}% "
+          f"{100 * all_wrong[run['kept']].double().mean().item():>8.1f}% {100 * independent:>27.1f}%")
 
 # %% [markdown]
-# Every model that learned from the cue-laden training set drops on the filtered images,
-# although none of them took part in choosing them; the model trained without the cue drops
-# much less. Below, some of the kept images with A's prediction.
+# **Does the shared training set matter?** The paper's models, like ours above, were all
+# trained on the same data (ImageNet-1k). Here, for seed 0 only, the three unseen
+# architectures are trained instead on a second sample of the same size from the same
+# distribution, which the filter model never saw, and scored on the same filtered set. This
+# is a single-seed look, not a claim.
 
 # %%
+print(f"{'seed':>4} {'model':20} {'train':>6} {'pool':>6} {'random subset':>13} {'filtered':>9} {'drop':>6}")
+disjoint_drop = transfer_table(runs[0], unseen_predictions(runs[0], 0, training="other_train"), 0)
+
+# %% [markdown]
+# Some of seed 0's kept images, with the true class and the filter model's prediction:
+
+# %%
+run = runs[0]
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.3))
-names = ["hbar", "vbar", "ring", "plus"]
-for ax, index in zip(axes, kept[:8].tolist()):
-    ax.imshow((x_pool[index] * 0.3 + 0.5).clamp(0, 1).permute(1, 2, 0))
-    ax.set_title(f"{names[y_pool[index]]}→{names[filter_logits[index].argmax()]}", fontsize=7)
+for ax, index in zip(axes, run["kept"][:8].tolist()):
+    ax.imshow((run["x_pool"][index] * 0.3 + 0.5).clamp(0, 1).permute(1, 2, 0))
+    ax.set_title(f"{CLASS_NAMES[run['y_pool'][index]]}→{CLASS_NAMES[run['filter'][index]]}", fontsize=7)
     ax.axis("off")
 plt.show()
-
-# %% [markdown]
-# **Do the models lean on the background?** On pool images whose background has the class's
-# colour ("consistent") against those where it has another class's colour ("conflicting"),
-# and, among errors on conflicting images, how often the prediction is the *background's*
-# class (chance: 1 in 3 wrong classes).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-consistent = bg_pool == y_pool
-reliance = {}
-print(f"{'model':22} {'consistent':>10} {'conflicting':>11} {'errors = background class':>26}")
-for label, logits in {"filter test_resnet": filter_logits, **other_logits, "no-cue test_resnet": no_cue_logits}.items():
-    predictions = logits.argmax(dim=1)
-    wrong_conflicting = (predictions != y_pool) & ~consistent
-    follows = (predictions == bg_pool)[wrong_conflicting].float().mean().item()
-    reliance[label] = accuracy_on(logits, consistent.nonzero().flatten()), accuracy_on(logits, (~consistent).nonzero().flatten()), follows
-    print(f"{label:22} {reliance[label][0]:>10.1%} {reliance[label][1]:>11.1%} {follows:>26.1%}")
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-cue_models = list(other_logits)
-mean_random = sum(transfer[m][0] for m in cue_models) / len(cue_models)
-mean_kept = sum(transfer[m][1] for m in cue_models) / len(cue_models)
-assert all(transfer[m][1] < transfer[m][0] - 0.1 for m in cue_models)  # every unseen model drops by > 10 points
-assert all(reliance[m][0] > reliance[m][1] + 0.2 and reliance[m][2] > 0.5 for m in cue_models)
-ledger.record(
-    "C3", "The filter model scores 0% on its own filtered set (ImageNet-A: ResNet-50)", "ImageNet-A construction; timm results-imagenet-a.csv",
-    "0% by construction (timm: resnet50.tv_in1k 0.000% top-1)", f"A: {filter_on_kept:.0%} on its {len(kept)} kept images",
-    Verdict.EXACT, "by construction, asserted; it is selection, not a measurement of robustness",
-)
-ledger.record(
-    "C4", "The filtered examples transfer to unseen models reliably", "Abstract",
-    "unseen models drop to a few % (e.g. DenseNet-121 ≈2%)",
-    f"4 unseen models: mean {mean_kept:.0%} on the filtered set vs {mean_random:.0%} on a random subset of the same size; "
-    f"no-cue model {transfer['no-cue test_resnet'][1]:.0%} vs {transfer['no-cue test_resnet'][0]:.0%}",
-    Verdict.REPRODUCED_SMALL,
-    "generated 16×16 shapes with a 95% background-colour cue, 1,200 training and 3,000 pool images, timm test_* models; "
-    "the drop is large but not to a few %",
-)
-ledger.record(
-    "C5", "Models fail by leaning on spurious cues such as background and colour", "Abstract (\"spurious cues\") and the example figures",
-    "qualitative (example images)",
-    f"4 unseen models: accuracy {min(reliance[m][0] for m in cue_models):.0%}+ on cue-consistent vs "
-    f"{max(reliance[m][1] for m in cue_models):.0%} or less on cue-conflicting images; "
-    f"{min(reliance[m][2] for m in cue_models):.0%}+ of their conflicting errors name the background's class",
-    Verdict.REPRODUCED_SMALL, "on the generated data above, where the cue was planted; chance for the last figure is 33%",
-)
-ledger.show()
 
 # %% [markdown]
 # ## What this does not show
 #
 # - **ImageNet-A and ImageNet-O themselves.** Their accuracy and AUPR numbers need the data
-#   sets and ImageNet-trained weights; they are quoted from the abstract and timm's results
-#   table, not measured (C1, C2).
-# - **Natural images.** Our spurious cue is planted and known; in ImageNet-A the cues
-#   (texture, background, colour, occlusion) are found, not designed. The experiment shows
-#   that filtration against one model selects a cue that other models share, and how a
-#   control subset exposes it, not that ImageNet-A's failures are of this kind.
-# - **Human relabelling.** The paper's annotators removed mislabelled and ambiguous images
-#   after filtering; our labels are exact, so there is nothing to remove.
-# - **Mitigations.** The paper finds that data augmentation and other training data help
-#   little and architecture changes help more; none of this is tested here.
-# - **Pretrained-model transfer.** Our models are small and trained from scratch on the same
-#   data; how much the drop depends on sharing training data is not separated.
+#   sets and ImageNet-trained weights; they are quoted from the abstract, not measured (C1,
+#   C2).
+# - **The filter model's 0%.** It is true of any filtered set by definition, so it is
+#   checked as an identity of our code in "Checks against references" and is no claim
+#   (it was C3 in an earlier version of this page).
+# - **How large the drop is.** The paper says the examples make performance "substantially"
+#   degrade; the test above asks only for a drop, because the paper gives no margin that
+#   would carry over from ImageNet-scale models to ours. The drops are in the table.
+# - **Why models fail on the kept images.** The arXiv v1 abstract attributed the failures to
+#   an over-reliance on colour, texture and background cues. An earlier version of this page
+#   tested that on data in which we had made the background colour predict the class 95% of
+#   the time in training: models that learn such a cue fail on images without it, so the
+#   test said more about our generator than about ImageNet classifiers, and filtration
+#   against one cue-trained model "transferred" to other cue-trained models by design. That
+#   claim (C5) is dropped. The data above carry no planted cue; what the kept images have
+#   in common is whatever the models found hard.
+# - **Natural images and large models.** Our images are 16×16, the models tiny and trained
+#   from scratch for seconds, and the pool is drawn from the training distribution. The
+#   paper's unseen models are ImageNet-scale networks and its photos were searched for on
+#   the web; how large the drop is in either setting is not predicted by the other.
+# - **How far the errors are shared beyond a common training set.** C4's models share one
+#   training set, as ImageNet models do. The Small experiment's look at unseen models trained
+#   on a separate sample is one seed, not a test, and a common pool distribution remains.
+# - **Curation by hand and mitigations.** Whatever the paper's curation after filtering
+#   removed, our labels are exact and every image shows its shape, so there is nothing to
+#   curate. Its findings on data augmentation, extra training data and architecture changes
+#   are not tested here.

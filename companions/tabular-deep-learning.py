@@ -34,7 +34,7 @@ import torch
 from sklearn.datasets import load_breast_cancer, load_wine, make_classification
 from sklearn.model_selection import train_test_split
 
-from papernotes import ClaimLedger, Verdict, configure
+from papernotes import ClaimLedger, Effect, NotCheckable, configure
 
 configure(seed=0, threads=1)
 
@@ -229,10 +229,11 @@ def ensemble_proba(probas: list[np.ndarray], weights: list[float] | None = None)
 # --8<-- [end:core-score]
 
 # %% [markdown]
-# **One tuning protocol for every model.** The paper tunes each model with HyperOpt for the same
-# number of iterations on a validation split. We use the simplest search with the same property,
-# random search over a grid: trial 0 is the library's or the usual default configuration (the
-# first value of each list), trials $1 \dots T-1$ draw every hyperparameter uniformly from its
+# **One tuning protocol for every model.** The paper tunes every model with the same search on a
+# validation split; summaries of the paper name the search as HyperOpt. We use the simplest
+# search with the same property, random search over a grid. Trial 0 is the default
+# configuration: the library's for XGBoost, and a common starting point for the networks (the
+# first value of each list). Trials $1 \dots T-1$ draw every hyperparameter uniformly from its
 # list. The configuration with the lowest validation log-loss is kept, its model scores the test
 # rows, and the running best validation loss after each trial is the *tuning curve*. Each fit's
 # CPU time (`time.process_time`, which a busy machine does not inflate) is recorded.
@@ -358,6 +359,10 @@ print(f"network view: {table.shape} -> {view.shape}; imputation, indicators, one
 # scikit-learn, and a generated table of 1,000 rows where 4 of 12 features are turned into
 # categories with shuffled (non-ordinal) codes and 15% of the entries of 6 columns are missing,
 # the irregularities the paper names as hard for networks.
+#
+# The baselines follow the same data protocol as the tuned models: they are fitted on the
+# training rows only (the validation rows are what the tuned models spend on their search), and
+# scored on the same test rows.
 
 # %%
 def generated_mixed_table(seed: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
@@ -402,8 +407,8 @@ for name in DATASETS:
     split = load_table(name, seed=0)
     dense = network_view(split)
     hgb = HistGradientBoostingClassifier(random_state=0, categorical_features=list(split.categorical) or None)
-    hgb.fit(np.vstack([split.x_train, split.x_valid]), np.concatenate([split.y_train, split.y_valid]))
-    logistic = LogisticRegression(max_iter=2000).fit(np.vstack([dense.x_train, dense.x_valid]), np.concatenate([dense.y_train, dense.y_valid]))
+    hgb.fit(split.x_train, split.y_train)  # training rows only, as every tuned model
+    logistic = LogisticRegression(max_iter=2000).fit(dense.x_train, dense.y_train)
     baseline_loss[name] = (log_loss(hgb.predict_proba(split.x_test), split.y_test), log_loss(logistic.predict_proba(dense.x_test), dense.y_test))
     print(f"{name:18} test log-loss: HistGradientBoosting {baseline_loss[name][0]:.3f}, logistic regression {baseline_loss[name][1]:.3f}")
 assert all(np.isfinite(v).all() for v in baseline_loss.values())
@@ -411,30 +416,96 @@ assert all(np.isfinite(v).all() for v in baseline_loss.values())
 # %% [markdown]
 # ## Claims
 #
-# The paper's abstract makes three claims: XGBoost outperforms the deep models; XGBoost
-# requires much less tuning; an ensemble of the deep models and XGBoost beats XGBoost alone.
-# The reading notes add that XGBoost trains more than an order of magnitude faster. The paper's
-# per-data-set numbers are quoted from its tables as given in our reference notes (recalled, not
-# re-read from the PDF): an average relative deterioration from the best model of about 3% for
-# XGBoost and about 2% for the full ensemble, with every single deep model worse.
+# The register below declares every claim before anything is measured. The paper's abstract
+# (arXiv v2, November 2021; the June 2021 v1 abstract makes the same three claims) says that
+# XGBoost outperforms the deep models across the data sets, that XGBoost requires much less
+# tuning, and that an ensemble of the deep models and XGBoost beats XGBoost alone. Those are
+# C1, C3 and C2. C7 is the ensemble finding in its sharper form: XGBoost is worth adding to an
+# ensemble of deep models. We could not re-read the paper's results section, so C7's source is
+# second-hand and named as such. C5 needs the paper's own data sets and models.
 #
-# C1–C4 are measured in the small experiment below and recorded there. Two more claims (C5, C6)
-# need the paper's own data sets, which are downloads; they are recorded as not checkable at the
-# end of the experiment.
+# Each effect is tested on three seeds. A seed re-splits every table and re-seeds every search
+# and every network, and the statistic is averaged over the three tables for that seed. The
+# line is the one the paper's wording draws: "outperforms", "better than" and "less tuning" all
+# mean a difference above zero, and the paper states no margin. An effect counts as reproduced
+# only if it clears the line on all three seeds.
+#
+# Retired IDs: C4 ("XGBoost trains more than 10x faster") and C6 (an ensemble of classical
+# models does worse) came from reading notes. No version of the paper we could read supports
+# them, so both are dropped, and their IDs are not used again.
 
 # %%
 ledger = ClaimLedger("tabular-deep-learning")
-print(f"claims ledger for {ledger.paper!r}")
+SEEDS, N_TRIALS = (0, 1, 2), 6
+SETUP = (
+    "breast cancer, wine and a generated mixed table (178-1,000 rows), split 60/20/20 by the seed; XGBoost, an MLP "
+    f"and a ResNet, each tuned by {N_TRIALS} random-search trials on the validation rows and scored by test log-loss; "
+    "ensembles average the tuned members' probabilities with equal weights"
+)
+ledger.declare(
+    "C1", "XGBoost outperforms the deep models across the data sets",
+    where="arXiv v2 (Nov 2021), Abstract",
+    paper="'XGBoost outperforms these deep models across the datasets'",
+    test=Effect(
+        statistic="XGBoost's margin over the better deep model: the lower of the two deep models' test log-loss minus "
+        "XGBoost's, each averaged over the 3 tables (nats)",
+        at_least=0.0, seeds=SEEDS, setup=SETUP,
+    ),
+    fmt="{:+.3f}",
+)
+ledger.declare(
+    "C2", "An ensemble of the deep models and XGBoost performs better than XGBoost alone",
+    where="arXiv v2 (Nov 2021), Abstract",
+    paper="'an ensemble of deep models and XGBoost performs better on these datasets than XGBoost alone'",
+    test=Effect(
+        statistic="XGBoost's test log-loss minus that of the XGBoost+MLP+ResNet ensemble, averaged over the 3 tables (nats)",
+        at_least=0.0, seeds=SEEDS, setup=SETUP,
+    ),
+    fmt="{:+.3f}",
+)
+ledger.declare(
+    "C3", "Tuning gains XGBoost less than the deep models: a search improves less on its default configuration",
+    where="arXiv v2 (Nov 2021), Abstract",
+    paper="'XGBoost requires much less tuning' (the abstract gives no measure of tuning)",
+    test=Effect(
+        statistic="how much less XGBoost gains from tuning: the lower of the two deep models' tuning gains minus XGBoost's, "
+        f"a tuning gain being 1 - (best validation log-loss after {N_TRIALS} trials) / (trial 0's), averaged over the 3 tables",
+        at_least=0.0, seeds=SEEDS,
+        setup=SETUP + "; trial 0 is XGBoost's library defaults and, for the networks, our own starting point (width 64, "
+        "depth 2, no dropout, lr 1e-3, no weight decay, 40 epochs), so the gain also measures how good each default is",
+    ),
+    fmt="{:+.3f}",
+)
+ledger.declare(
+    "C5", "XGBoost outperforms the deep models even on the data sets used in the papers that proposed them",
+    where="arXiv v2 (Nov 2021), Abstract",
+    paper="'including the datasets used in the papers that proposed the deep models'",
+    test=NotCheckable(
+        "needs the deep models' own data sets (downloads from OpenML and Kaggle, up to about a million rows) and the four "
+        "deep models (TabNet, NODE, DNF-Net, 1D-CNN), which no installed package provides"
+    ),
+)
+ledger.declare(
+    "C7", "Adding XGBoost to an ensemble of the deep models improves it: XGBoost plus the deep models beats the deep models alone",
+    where="arXiv v1 (June 2021), ensemble results; second-hand, from M. Clark's 2021 review of v1 (m-clark.github.io), "
+    "not re-read in the paper",
+    paper="the ensemble that includes XGBoost is the best model; the review reads the ensembles as 'XGBoost + DL was best'",
+    test=Effect(
+        statistic="test log-loss of the MLP+ResNet ensemble minus that of the XGBoost+MLP+ResNet ensemble, averaged over "
+        "the 3 tables (nats)",
+        at_least=0.0, seeds=SEEDS, setup=SETUP,
+    ),
+    fmt="{:+.3f}",
+)
+print(f"claims ledger for {ledger.paper!r}: C1, C2, C3, C5, C7 declared")
 
 # %% [markdown]
 # ## Small experiment
 #
-# Every model, on every data set, for three seeds (each seed re-splits the data and re-seeds the
-# search and the training): a random search of 6 trials, then the test log-loss of the best
-# configuration, and the ensembles of the tuned models.
+# Every model runs on every data set for each seed: a random search of 6 trials, then the
+# test log-loss of the best configuration, then the ensembles of the tuned models.
 
 # %%
-N_TRIALS, SEEDS = 6, (0, 1, 2)
 results = {}  # (dataset, seed, model) -> SearchResult
 for name in DATASETS:
     for seed in SEEDS:
@@ -445,15 +516,17 @@ for name in DATASETS:
 print(f"{len(results)} searches of {N_TRIALS} trials: {len(results) * N_TRIALS} fits")
 
 # %% [markdown]
-# Test log-loss of each model and of three ensembles: XGBoost with both deep models, the two deep
-# models alone, and XGBoost with the MLP. As in the paper, each entry is also turned into a
-# *relative deterioration*, $(\ell - \ell_{\text{best}})/\ell_{\text{best}}$ with $\ell_{\text{best}}$
-# the best of all columns on that data set and seed, and averaged. Where the best loss is tiny (wine,
-# about 0.02) this ratio explodes, so read it with the table above it.
+# The table shows the test log-loss of each model and of three ensembles: XGBoost with both deep
+# models, the two deep models alone, and XGBoost with the MLP. As in the paper, each entry is
+# also turned into a *relative deterioration*,
+# $(\ell - \ell_{\text{best}})/\ell_{\text{best}}$, where $\ell_{\text{best}}$ is the best of all
+# columns on that data set and seed, and then averaged. Wine's best loss is tiny (about 0.02), so
+# this ratio blows up there; read it together with the table above it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ENSEMBLES = {"XGB+MLP+ResNet": ("XGBoost", "MLP", "ResNet"), "MLP+ResNet": ("MLP", "ResNet"), "XGB+MLP": ("XGBoost", "MLP")}
+DEEP = ("MLP", "ResNet")
+ENSEMBLES = {"XGB+MLP+ResNet": ("XGBoost", "MLP", "ResNet"), "MLP+ResNet": DEEP, "XGB+MLP": ("XGBoost", "MLP")}
 COLUMNS = list(MODELS) + list(ENSEMBLES)
 test_loss = {}  # (dataset, seed, column) -> log-loss
 for name in DATASETS:
@@ -471,72 +544,61 @@ for name in DATASETS:
 print(f"{'rel. deterioration':18} " + " ".join(f"{deterioration[c]:>14.0%}" for c in COLUMNS))
 
 # %% [markdown]
-# **C1: XGBoost against the deep models.** Per data set (mean over seeds), is XGBoost's test
-# log-loss lower than each deep model's? The verdict follows the count; the asserts make sure no
-# comparison that decides it is a near-tie (closer than 2% relative), which a different machine's
-# rounding could flip.
+# **C1, C2, C7: test losses.** Each claim compares columns of the table above, one seed at a
+# time. First the three tables' test log-losses are averaged per column for that seed, then the
+# declared difference is taken. The note on each claim gives the per-table means behind it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def wins(a: str, b: str) -> list[str]:
-    """Data sets where column ``a`` has the lower mean test log-loss than ``b``."""
-    return [n for n in DATASETS if mean_loss[n, a] < mean_loss[n, b]]
+def seed_mean(seed: int, column: str) -> float:
+    """Test log-loss of ``column`` on ``seed``, averaged over the data sets."""
+    return float(np.mean([test_loss[name, seed, column] for name in DATASETS]))
 
 
-def assert_no_near_tie(a: str, b: str, margin: float = 0.02):
-    for n in DATASETS:
-        assert abs(mean_loss[n, a] / mean_loss[n, b] - 1) > margin, (n, a, b, mean_loss[n, a], mean_loss[n, b])
+def table_means(*columns: str) -> str:
+    return "; ".join(f"{n}: " + ", ".join(f"{c} {mean_loss[n, c]:.3f}" for c in columns) for n in DATASETS)
 
 
-for deep in ("MLP", "ResNet"):
-    assert_no_near_tie("XGBoost", deep)
-xgb_wins = {deep: wins("XGBoost", deep) for deep in ("MLP", "ResNet")}
-beats_all = [n for n in DATASETS if all(n in w for w in xgb_wins.values())]
-ledger.record(
-    "C1", "XGBoost outperforms the deep models", "Abstract; Table 2", "best or close on most of 11 sets; average deterioration ~3%",
-    f"XGBoost lower test log-loss than MLP on {len(xgb_wins['MLP'])}/3, than ResNet on {len(xgb_wins['ResNet'])}/3 data sets; "
-    "mean test log-loss XGBoost/MLP/ResNet: "
-    + "; ".join(f"{n} " + "/".join(f"{mean_loss[n, m]:.2f}" for m in MODELS) for n in DATASETS),
-    Verdict.REPRODUCED_SMALL if len(beats_all) >= 2 else Verdict.NOT_REPRODUCED,
-    f"3 small tables (178–1,000 rows), 6 random-search trials per model, 3 seeds; XGBoost beats both deep models on: "
-    + (", ".join(beats_all) or "none"),
+ledger.measure(
+    "C1", [min(seed_mean(s, deep) - seed_mean(s, "XGBoost") for deep in DEEP) for s in SEEDS],
+    note="mean test log-loss over seeds, " + table_means("XGBoost", *DEEP),
 )
-
-# %% [markdown]
-# **C2: the ensemble.** Does averaging XGBoost with the deep models beat every member alone?
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-for single in MODELS:
-    assert_no_near_tie("XGB+MLP+ResNet", single, margin=0.005)
-ensemble_beats = {single: wins("XGB+MLP+ResNet", single) for single in MODELS}
-beats_each = [n for n in DATASETS if all(n in w for w in ensemble_beats.values())]
-ledger.record(
-    "C2", "An ensemble of XGBoost and the deep models beats XGBoost alone (and each deep model)", "Abstract; Table 2",
-    "full ensemble best on most sets; average deterioration ~2% vs ~3% for XGBoost",
-    f"XGB+MLP+ResNet lower test log-loss than XGBoost on {len(ensemble_beats['XGBoost'])}/3, than MLP on "
-    f"{len(ensemble_beats['MLP'])}/3, than ResNet on {len(ensemble_beats['ResNet'])}/3; mean test log-loss ensemble vs XGBoost: "
-    + "; ".join(f"{n} {mean_loss[n, 'XGB+MLP+ResNet']:.2f} vs {mean_loss[n, 'XGBoost']:.2f}" for n in DATASETS),
-    Verdict.REPRODUCED_SMALL if len(beats_each) >= 2 else Verdict.NOT_REPRODUCED,
-    "equal-weight average of the three tuned models' probabilities, same 3 tables and 3 seeds; it beats every member on: "
-    + (", ".join(beats_each) or "none"),
+ledger.measure(
+    "C2", [seed_mean(s, "XGBoost") - seed_mean(s, "XGB+MLP+ResNet") for s in SEEDS],
+    note="mean test log-loss over seeds, " + table_means("XGBoost", "XGB+MLP+ResNet"),
+)
+ledger.measure(
+    "C7", [seed_mean(s, "MLP+ResNet") - seed_mean(s, "XGB+MLP+ResNet") for s in SEEDS],
+    note="mean test log-loss over seeds, " + table_means("MLP+ResNet", "XGB+MLP+ResNet"),
 )
 
 # %% [markdown]
 # **C3: tuning.** How much does the search improve on the default configuration? For each search
 # we take the relative drop of the best validation loss from trial 0 (the defaults) to the end
 # of the budget. A model that "requires much less tuning" gains little from the search, and its
-# tuning curve flattens early.
+# tuning curve flattens early. This measures the defaults as much as the search. XGBoost's
+# trial 0 is its library's defaults, which years of use have tuned; the networks' trial 0 is
+# a common starting point we chose. So C3 is worded as what we measure, the gain over each
+# default, and not as a general statement about how hard each model is to tune.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def tuning_gain(model: str) -> float:
-    curves = [results[n, s, model].valid_curve for n in DATASETS for s in SEEDS]
-    return float(np.mean([1 - c[-1] / c[0] for c in curves]))
+def tuning_gain(name: str, seed: int, model: str) -> float:
+    """Relative drop of the best validation log-loss from trial 0 to the last trial."""
+    curve = results[name, seed, model].valid_curve
+    return 1 - curve[-1] / curve[0]
 
 
-gains = {model: tuning_gain(model) for model in MODELS}
+def seed_gain(seed: int, model: str) -> float:
+    return float(np.mean([tuning_gain(name, seed, model) for name in DATASETS]))
+
+
+gains = {model: np.mean([seed_gain(s, model) for s in SEEDS]) for model in MODELS}
 print("validation loss gained by tuning over the defaults: " + ", ".join(f"{m} {g:.0%}" for m, g in gains.items()))
+ledger.measure(
+    "C3", [min(seed_gain(s, deep) - seed_gain(s, "XGBoost") for deep in DEEP) for s in SEEDS],
+    note="mean tuning gain over tables and seeds: " + ", ".join(f"{m} {g:.1%}" for m, g in gains.items()),
+)
 fig, axes = plt.subplots(1, len(MODELS), figsize=(10, 2.6), sharey=True)
 for ax, model in zip(axes, MODELS):
     for n in DATASETS:
@@ -549,62 +611,41 @@ axes[-1].legend(handles=[plt.Line2D([], [], color=f"C{i}", label=n) for i, n in 
 plt.tight_layout()
 plt.show()
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-less_tuning = all(gains["XGBoost"] < gains[deep] for deep in ("MLP", "ResNet"))
-assert all(abs(gains["XGBoost"] - gains[deep]) > 0.02 for deep in ("MLP", "ResNet")), gains
-ledger.record(
-    "C3", "XGBoost requires much less tuning", "Abstract; Section 4 (HyperOpt iterations)",
-    "reaches its best in far fewer HyperOpt iterations",
-    ", ".join(f"{m} gains {g:.0%}" for m, g in gains.items()) + " of validation loss from tuning over its defaults",
-    Verdict.REPRODUCED_SMALL if less_tuning else Verdict.NOT_REPRODUCED,
-    f"mean relative drop of the best validation log-loss from trial 0 (defaults) to trial {N_TRIALS}, over 3 tables × 3 seeds",
-)
-
 # %% [markdown]
-# **C4: time.** CPU seconds per fit, averaged over every trial of every search (one thread each),
-# and the ratio of the deep models' total tuning time to XGBoost's.
+# **Time, as an observation and not a claim.** An earlier version of this page said XGBoost
+# trains more than ten times faster than the deep models. That came from reading notes, not from
+# the paper, so it was dropped (the retired C4). The abstract only says that the study
+# "consider[s] the tuning and computation they require". For the record, here are the CPU
+# seconds per fit, averaged over every trial of every search with one thread each. The ratio
+# depends on how many epochs and trees the search spaces allow.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 tuning_seconds = {m: sum(sum(results[n, s, m].fit_seconds) for n in DATASETS for s in SEEDS) for m in MODELS}
 for model, total in tuning_seconds.items():
     print(f"{model:8} {total / (len(DATASETS) * len(SEEDS) * N_TRIALS) * 1000:7.1f} ms per fit, {total:5.1f} s for all its searches")
-speedup = {deep: tuning_seconds[deep] / tuning_seconds["XGBoost"] for deep in ("MLP", "ResNet")}
-# The verdict asks "is even the faster deep model over 10x slower?": refuse to decide within a factor 1.5 of 10.
-assert not 10 / 1.5 < min(speedup.values()) < 10 * 1.5, speedup
-order_of_magnitude = min(speedup.values()) > 10
-ledger.record(
-    "C4", "XGBoost trains more than an order of magnitude faster than the deep models", "Section 4 (reading notes)",
-    "more than 10× faster", ", ".join(f"{d} tuning took {r:.0f}× XGBoost's CPU time" for d, r in speedup.items()),
-    Verdict.REPRODUCED_SMALL if order_of_magnitude else Verdict.NOT_REPRODUCED,
-    f"summed CPU time of all {len(DATASETS) * len(SEEDS) * N_TRIALS} fits per model, one thread; "
-    "the ratio depends on the epochs and trees in the search spaces",
-)
-ledger.record(
-    "C5", "Each deep model does well mainly on the data sets of its own paper and worse on the others",
-    "Section 4, Table 2", "e.g. TabNet best only on its own sets; its average deterioration the largest (over 10%)",
-    "not measured", Verdict.NOT_CHECKABLE,
-    "needs the eleven original data sets (downloads from OpenML and Kaggle) and the four deep models' code (not packaged)",
-)
-ledger.record(
-    "C6", "The ensemble of XGBoost and the deep models beats an ensemble of classical models (SVM, CatBoost, ...)",
-    "Section 4 (ensembles)", "classical ensemble clearly worse", "not measured", Verdict.NOT_CHECKABLE,
-    "the paper's classical ensemble members and their tuning are not reproduced here; the comparison needs the paper's data sets",
-)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
 ledger.show()
 
 # %% [markdown]
 # ## What this does not show
 #
-# - **The paper's data sets and models.** Its eleven tables (up to a million rows) and its deep
-#   models (TabNet, NODE, DNF-Net, 1D-CNN) are downloads or unpackaged code; we use three small
-#   tables and the MLP and ResNet baselines instead. The claim that each deep model does well
-#   only on its own paper's data (C5) cannot be touched without them.
-# - **Small data favours trees.** With 100–600 training rows, networks overfit easily and their
-#   losses vary more across seeds; larger tables could narrow the gap.
-# - **The search.** Six random-search trials stand in for the paper's HyperOpt runs (on the
-#   order of a thousand iterations). Our tuning measure is the gain over the defaults, not the
-#   paper's loss-versus-iterations curve.
-# - **Time.** CPU seconds on one thread for these sizes; on a GPU, with large tables, both costs
-#   change and so may their ratio.
+# - **The paper's data sets and models.** The paper uses eleven tables of up to about a million
+#   rows (per a review that quotes arXiv v1) and four deep models (TabNet, NODE, DNF-Net, 1D-CNN). Those tables are downloads and
+#   those models are unpackaged code, so we use three small tables and the MLP and ResNet
+#   baselines instead. Without them we cannot test the claim about the deep models' own data
+#   sets (C5).
+# - **Small data favours simple models.** With 100-600 training rows, every model's loss
+#   varies a lot across splits. Here the networks, and even an untuned logistic regression,
+#   do well. Larger tables could reverse C1.
+# - **The ensembles.** Ours weight every member equally. Summaries of the paper describe
+#   ensembles weighted by validation performance. With equal weights, a member that is clearly
+#   worse, as XGBoost is on these tables, can pull the average down (C7).
+# - **The search.** Six random-search trials stand in for the paper's Bayesian search (HyperOpt,
+#   per summaries of the paper). Our
+#   tuning measure (C3) is the gain over each model's default, so it depends on how good the
+#   defaults are. It is not the paper's curve of loss against iterations.
+# - **Time.** No timing claim is tested. The CPU seconds above are for one thread at these
+#   sizes; on a GPU, with large tables, both costs change, and so may their ratio.

@@ -13,17 +13,7 @@ from papernotes import load_core
 core = load_core("companions/msfp.py")
 
 
-def reference_quantize(values, mantissa_bits, box_size, rounding="nearest"):
-    """Element by element in Python floats: frexp for the exponent, round() (ties to even)."""
-    out = []
-    for start in range(0, len(values), box_size):
-        box = values[start:start + box_size]
-        exponent = max([math.frexp(abs(v))[1] - 1 for v in box if v != 0] or [0])
-        place = math.ldexp(1.0, min(max(exponent, -126), 127) + 1 - mantissa_bits)
-        for v in box:
-            q = round(v / place) if rounding == "nearest" else math.trunc(v / place)
-            out.append(max(-(2**mantissa_bits - 1), min(2**mantissa_bits - 1, q)) * place)
-    return out
+reference_quantize = core.reference_quantize  # the companion's brute-force reference, written once
 
 
 def last_places(values, mantissa_bits, box_size):

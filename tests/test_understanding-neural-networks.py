@@ -4,6 +4,7 @@ import copy
 import inspect
 import lzma
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -32,9 +33,20 @@ def permuted(model, seed):
     return other
 
 
-def test_compressed_bytes_is_xz_size():
-    data = b"weights " * 1000
+@pytest.mark.parametrize("kind", ["repetitive", "random", "weights", "over 1 MiB"])
+def test_compressed_bytes_equals_preset_9(kind):
+    """The input-sized dictionary writes exactly as many bytes as preset 9's 64 MiB one."""
+    rng = np.random.default_rng(0)
+    data = {
+        "repetitive": b"weights " * 1000,
+        "random": rng.integers(0, 256, 50_000, dtype=np.uint8).tobytes(),
+        "weights": b"".join(p.detach().numpy().tobytes() for p in random_mlp(7, width=64).parameters()),
+        "over 1 MiB": rng.integers(0, 16, 1_200_000, dtype=np.uint8).tobytes(),  # 4 bits of entropy a byte
+    }[kind]
     assert core.compressed_bytes(data) == len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
+
+
+def test_compressed_bytes_rejects_text():
     with pytest.raises(ValueError, match="data must be bytes"):
         core.compressed_bytes("text")
 

@@ -105,23 +105,8 @@ def test_agrees_with_transformers_xlnet():
     torch.manual_seed(1)
     peer = XLNetLMHeadModel(XLNetConfig(vocab_size=10, d_model=8, n_layer=2, n_head=2, d_inner=16, dropout=0.0)).eval()
     ours = core.TwoStreamLM(10, 6, d_model=8, n_head=2, d_inner=16, n_layer=2).eval()
+    core.copy_from_transformers(ours, peer)
     with torch.no_grad():
-        ours.word_embedding.weight.copy_(peer.transformer.word_embedding.weight)
-        ours.mask_emb.copy_(peer.transformer.mask_emb.flatten())
-        ours.position_embedding.zero_()
-        ours.head.load_state_dict(peer.lm_loss.state_dict())
-        for mine, theirs in zip(ours.layers, peer.transformer.layer):
-            attn = theirs.rel_attn
-            for name in ("r", "r_r_bias", "r_w_bias", "r_s_bias", "seg_embed"):
-                getattr(attn, name).zero_()
-            mine.query.weight.copy_(attn.q.flatten(1).T)
-            mine.key.weight.copy_(attn.k.flatten(1).T)
-            mine.value.weight.copy_(attn.v.flatten(1).T)
-            mine.out.weight.copy_(attn.o.flatten(1))
-            mine.attn_norm.load_state_dict(attn.layer_norm.state_dict())
-            mine.ff[0].load_state_dict(theirs.ff.layer_1.state_dict())
-            mine.ff[2].load_state_dict(theirs.ff.layer_2.state_dict())
-            mine.ff_norm.load_state_dict(theirs.ff.layer_norm.state_dict())
         tokens = torch.randint(10, (2, 6))
         orders = torch.stack([torch.randperm(6), torch.randperm(6)])
         content, query, is_target = core.permutation_masks(orders, 4)
