@@ -10,10 +10,11 @@
 # # Squeeze-and-Excitation Networks, checked
 #
 # Companion to the note [Squeeze-and-Excitation Networks](../../notes/vision/squeeze-and-excitation/)
-# (Hu, Shen, Albanie, Sun, Wu; CVPR 2018 / TPAMI 2019). We implement the SE block and the
-# SE-ResNet bottleneck it sits in, check both against timm, count what the block costs in
-# parameters and multiply-adds (the paper's cost claims), and run one small experiment on a task
-# built so that channel recalibration can help. No ImageNet model is trained.
+# (Hu, Shen, Albanie, Sun, Wu; IEEE TPAMI 2020, arXiv v4, which every number below cites; the
+# CVPR 2018 version is by Hu, Shen and Sun). We implement the SE block and the SE-ResNet
+# bottleneck it sits in, check both against timm, count what the block costs in parameters and
+# multiply-adds (the paper's cost claims), and run one small experiment, on three seeds, on a
+# task built so that channel recalibration can help. No ImageNet model is trained.
 
 # %% [markdown]
 # ## Setup
@@ -21,7 +22,7 @@
 # One thread and fixed seeds, so that every printed number is the same on every run.
 
 # %%
-from papernotes import ClaimLedger, Verdict, configure
+from papernotes import ClaimLedger, Effect, NotCheckable, PrintedPrecision, configure
 from papernotes.costs import count_params, multiply_adds
 from papernotes.training import accuracy, train_classifier
 from papernotes.weights import copy_weights_in_order
@@ -74,15 +75,18 @@ def reduced_width(channels: int, reduction: int, divisor: int = 1) -> int:
 class SqueezeExcitation(nn.Module):
     """The SE block, Eqs. 2-4: squeeze by global average pooling, excite by FC-ReLU-FC-sigmoid, scale.
 
-    The two FC layers carry biases, as in the released models (the paper's Eq. 3 omits them).
+    By default the two FC layers carry biases, as in the released models (Eq. 3 writes none).
+    ``bias=False`` drops them, as the paper's ablations on ResNet-50 do (Section 6).
     """
 
-    def __init__(self, channels: int, reduction: int = 16, divisor: int = 1):
+    def __init__(self, channels: int, reduction: int = 16, divisor: int = 1, bias: bool = True):
         super().__init__()
+        if not isinstance(bias, bool):
+            raise ValueError(f"bias must be True or False, got {bias!r}")
         hidden = reduced_width(channels, reduction, divisor)
         self.channels = channels
-        self.fc1 = nn.Linear(channels, hidden)  # W_1: C -> C/r
-        self.fc2 = nn.Linear(hidden, channels)  # W_2: C/r -> C
+        self.fc1 = nn.Linear(channels, hidden, bias=bias)  # W_1: C -> C/r
+        self.fc2 = nn.Linear(hidden, channels, bias=bias)  # W_2: C/r -> C
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         if u.ndim != 4 or u.shape[1] != self.channels:
@@ -114,18 +118,19 @@ class SEBottleneck(nn.Module):
 
     ``se_reduction=None`` gives the plain ResNet bottleneck. ``stride_in_1x1`` puts the stride in
     the first 1x1 conv (Caffe ResNet, as the paper) instead of the 3x3 (torchvision, timm).
+    ``se_bias`` keeps or drops the SE block's FC biases.
     """
 
     expansion = 4
 
-    def __init__(self, in_channels, width, stride=1, se_reduction=16, divisor=1, stride_in_1x1=False):
+    def __init__(self, in_channels, width, stride=1, se_reduction=16, divisor=1, stride_in_1x1=False, se_bias=True):
         super().__init__()
         out_channels = width * self.expansion
         stride_1x1, stride_3x3 = (stride, 1) if stride_in_1x1 else (1, stride)
         self.conv1, self.bn1 = nn.Conv2d(in_channels, width, 1, stride_1x1, bias=False), nn.BatchNorm2d(width)
         self.conv2, self.bn2 = nn.Conv2d(width, width, 3, stride_3x3, padding=1, bias=False), nn.BatchNorm2d(width)
         self.conv3, self.bn3 = nn.Conv2d(width, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels)
-        self.se = nn.Identity() if se_reduction is None else SqueezeExcitation(out_channels, se_reduction, divisor)
+        self.se = nn.Identity() if se_reduction is None else SqueezeExcitation(out_channels, se_reduction, divisor, se_bias)
         self.shortcut = nn.Identity()
         if stride != 1 or in_channels != out_channels:  # projection shortcut, as in ResNet "option B"
             self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), nn.BatchNorm2d(out_channels))
@@ -137,7 +142,8 @@ class SEBottleneck(nn.Module):
         return torch.relu(self.se(residual) + self.shortcut(x))  # (B, 4*width, H/s, W/s)
 
 
-def build_se_resnet(depths=RESNET50_DEPTHS, se_reduction=16, divisor=1, stride_in_1x1=False, num_classes=1000) -> nn.Sequential:
+def build_se_resnet(depths=RESNET50_DEPTHS, se_reduction=16, divisor=1, stride_in_1x1=False, num_classes=1000,
+                    se_bias=True) -> nn.Sequential:
     """SE-ResNet (SE-ResNet-50 by default): a 7x7 stem, four stages of SE bottlenecks, pooling and a classifier."""
     if len(depths) != 4 or any(not isinstance(d, int) or d < 1 for d in depths):
         raise ValueError(f"depths must be four ints >= 1, got {depths!r}")
@@ -149,7 +155,7 @@ def build_se_resnet(depths=RESNET50_DEPTHS, se_reduction=16, divisor=1, stride_i
         width = 64 * 2**stage  # bottleneck width; the stage outputs 4x as many channels
         for index in range(depth):
             stride = 2 if stage > 0 and index == 0 else 1
-            layers.append(SEBottleneck(in_channels, width, stride, se_reduction, divisor, stride_in_1x1))
+            layers.append(SEBottleneck(in_channels, width, stride, se_reduction, divisor, stride_in_1x1, se_bias))
             in_channels = width * SEBottleneck.expansion
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes)]  # (B, num_classes)
     return nn.Sequential(*layers)
@@ -187,6 +193,11 @@ for channels, divisor in [(64, 1), (64, 8), (256, 8), (2048, 8)]:
     copy_weights_in_order(mine, tv_se)
     torch.testing.assert_close(mine(u), tv_se(u), rtol=1e-12, atol=1e-12)
     print(f"C={channels:4}, divisor {divisor}: bottleneck {mine.fc1.out_features:3}; equals timm SEModule and torchvision")
+mine, timm_se = SqueezeExcitation(256, 16, bias=False).double(), SEModule(256, rd_ratio=1 / 16, rd_divisor=1, bias=False).double()
+copy_weights_in_order(mine, timm_se)
+u = torch.randn(2, 256, 7, 5, dtype=torch.float64)
+torch.testing.assert_close(mine(u), timm_se(u), rtol=1e-12, atol=1e-12)
+print("without FC biases (the paper's ablation setting): equals timm SEModule(bias=False)")
 
 # %% [markdown]
 # **SE-ResNet-50 as a whole.** Parameter totals against timm (`pretrained=False`), on the `meta`
@@ -232,6 +243,31 @@ assert rounded - plain == predicted
 print(f"seresnet18 {rounded:,} - legacy_seresnet18 {plain:,} = {rounded - plain:,} = predicted {predicted:,}")
 
 # %% [markdown]
+# **The overhead formula** (Eq. 5): the FC weights of all SE blocks are
+# $\frac{2}{r}\sum_{s=1}^{S} N_s\, C_s^2$, with $N_s$ blocks of $C_s$ output channels in stage $s$.
+# It leaves out the biases, $N_s\,(C_s + C_s/r)$ per stage, which the paper calls negligible.
+# This holds by construction (a $C \to C/r$ linear layer has $C^2/r$ weights), so it is a check
+# of our builder, not a claim: with biases the SE-ResNet-50 overhead must be weights plus
+# biases, and without them the weights alone, for every $r$ of Table 10.
+
+# %%
+def se_weights(reduction, depths=RESNET50_DEPTHS):
+    return sum(2 * n * (256 * 2**s) ** 2 // reduction for s, n in enumerate(depths))
+
+
+def se_biases(reduction, depths=RESNET50_DEPTHS):
+    return sum(n * (256 * 2**s + 256 * 2**s // reduction) for s, n in enumerate(depths))
+
+
+for reduction in (2, 4, 8, 16, 32):
+    with torch.device("meta"):
+        with_bias = count_params(build_se_resnet(se_reduction=reduction))
+        without_bias = count_params(build_se_resnet(se_reduction=reduction, se_bias=False))
+    assert with_bias == params["resnet50"] + se_weights(reduction) + se_biases(reduction), reduction
+    assert without_bias == params["resnet50"] + se_weights(reduction), reduction
+print(f"Eq. 5 counts the FC weights exactly for r = 2 ... 32; at r = 16: {se_weights(16):,} weights + {se_biases(16):,} biases")
+
+# %% [markdown]
 # ## Baseline (timm)
 #
 # Multiply-adds at 224×224. PyTorch's `FlopCounterMode` counts 2 FLOPs per multiply-add of
@@ -264,103 +300,115 @@ print(f"SE pooling + scaling, all 16 blocks: {se_elementwise / 1e9:.4f} G operat
 # %% [markdown]
 # ## Claims
 #
-# The paper's cost claims are exact statements about the architecture, so we check them
-# exactly where the paper prints exact numbers and against the paper's own rounding otherwise.
-# Numbers from Table 10 come from the paper's table as given in our reference notes; the ImageNet
-# errors are quoted, not measured.
+# The register below declares every claim and its test before anything is measured; the ledger
+# computes the verdicts. Every number is from arXiv v4 (the TPAMI version). The cost claims are
+# printed numbers about the architecture, so they take the default test: our count must round
+# to the printed value. Two facts about the paper's setup decide what we count, and neither
+# comes from our measurements. Its ResNet-50 is the original one, which puts the stride of a
+# downsampling block in its first 1×1 convolution: so do the authors' released Caffe
+# SE-ResNet-50 (ported to timm as `legacy_seresnet50`, whose multiply-adds our build matches
+# above) and the ResNet models whose results Table 2 quotes. And its ablations, Table 10 among
+# them, drop the biases of the SE block's FC layers (Section 6). The accuracy claims need ImageNet;
+# the one effect we can test, that SE improves accuracy, is declared on three seeds of a small
+# task and must hold on each.
 
 # %%
 ledger = ClaimLedger("squeeze-and-excitation")
+SEEDS = (0, 1, 2)
+ledger.declare(
+    "C1", "SE-ResNet-50 adds about 2.5M parameters to ResNet-50, an increase of about 10%",
+    where="arXiv v4, Section 4", paper={"added parameters (M)": "2.5", "increase (%)": "10"}, test=PrintedPrecision(),
+)
+ledger.declare(
+    "C3", "Without the SE blocks of the last stage, the parameter increase falls to about 4%",
+    where="arXiv v4, Section 4", paper="4", unit="%", test=PrintedPrecision(), fmt="{:.1f}",
+)
+ledger.declare(
+    "C4", "SE-ResNet-50 has 45.7M / 35.7M / 30.7M / 28.1M / 26.9M parameters at r = 2 / 4 / 8 / 16 / 32 (ResNet-50 25.6M)",
+    where="arXiv v4, Table 10 (Section 6.1)", unit="M",
+    paper={"r=2": "45.7", "r=4": "35.7", "r=8": "30.7", "r=16": "28.1", "r=32": "26.9", "ResNet-50": "25.6"},
+    test=PrintedPrecision(),
+)
+ledger.declare(
+    "C5", "ResNet-50 costs 3.86 GFLOPs and SE-ResNet-50 3.87 GFLOPs at 224×224",
+    where="arXiv v4, Table 2 and Section 4", unit="G",
+    paper={"ResNet-50": "3.86", "SE-ResNet-50": "3.87"}, test=PrintedPrecision(),
+)
+ledger.declare(
+    "C6", "SE adds 0.26% to ResNet-50's GFLOPs", where="arXiv v4, Section 4", paper="0.26", unit="%",
+    test=PrintedPrecision(), fmt="{:.2f}",
+)
+ledger.declare(
+    "C7", "SE-ResNet-50 reaches 23.29% top-1 error on ImageNet against 24.80% for ResNet-50", where="arXiv v4, Table 2",
+    paper="23.29% against 24.80% top-1 error (both re-implemented, single 224 crop)",
+    test=NotCheckable("needs ImageNet training: days of accelerator time"),
+)
+ledger.declare(
+    "C8", "Accuracy hardly changes for r from 2 to 16 and drops at r = 32", where="arXiv v4, Table 10 (Section 6.1)",
+    paper="top-1 error 22.29 / 22.25 / 22.26 / 22.28 / 22.72% at r = 2 / 4 / 8 / 16 / 32",
+    test=NotCheckable("needs ImageNet training of five SE-ResNet-50s; their parameter counts are C4"),
+)
+ledger.declare(
+    "C9", "Adding SE blocks improves accuracy", where="arXiv v4, Section 5.1 and Table 2",
+    paper="lower top-1 error for every network of Table 2 with SE blocks than without",
+    test=Effect(
+        statistic="test accuracy with one SE block minus without", at_least=0.0, seeds=SEEDS,
+        setup="a generated 24×24 channel-selection task (1,500 training and 1,000 test images); two 3×3 conv-BN-ReLU "
+              "layers of 16 channels with and without an SE block (r = 4) before global pooling; Adam, lr 0.01, 10 epochs",
+    ),
+    fmt="{:+.3f}",
+)
+
+# %% [markdown]
+# **Parameters** (C1, C3). Section 4 describes the standard SE-ResNet-50, whose released models
+# carry FC biases, so we count with biases; without them the overhead is slightly smaller and
+# rounds the same. The last stage's three blocks have $C = 2048$.
+
+# %%
 overhead = params["seresnet50"] - params["resnet50"]
-relative = overhead / params["resnet50"]
-ledger.record(
-    "C1", "SE-ResNet-50 adds about 2.5M parameters to ResNet-50's about 25M (about 10%)", "Section 4 (model complexity)",
-    "~2.5M, ~10%", f"{overhead:,} added to {params['resnet50']:,} ({relative:.1%})",
-    Verdict.EXACT if round(overhead / 1e6, 1) == 2.5 and round(relative, 2) == 0.10 else Verdict.NOT_REPRODUCED,
-    "counted on the models, identical in timm's seresnet50 and our build",
+ledger.measure(
+    "C1", {"added parameters (M)": overhead / 1e6, "increase (%)": 100 * overhead / params["resnet50"]},
+    note=f"{overhead:,} parameters added to ResNet-50's {params['resnet50']:,} (the paper rounds the latter to ~25 million "
+         "here and prints 25.6M in Table 10); timm's seresnet50 and resnet50 count the same",
+)
+last_stage = 3 * (2 * 2048**2 // 16 + 2048 + 2048 // 16)
+ledger.measure(
+    "C3", 100 * (overhead - last_stage) / params["resnet50"],
+    note=f"the last stage holds {last_stage / overhead:.0%} of the SE parameters",
 )
 
 # %% [markdown]
-# **The overhead formula** (Eq. 5): the FC weights of all SE blocks are
-# $\frac{2}{r}\sum_{s=1}^{S} N_s\, C_s^2$, with $N_s$ blocks of $C_s$ output channels in stage $s$.
-# It leaves out the biases, $N_s\,(C_s + C_s/r)$ per stage.
+# **The reduction ratio** (C4). Table 10's models have no FC biases (Section 6), so we count
+# SE-ResNet-50 without them for each $r$; the cell prints the counts with biases too.
 
 # %%
-def se_weights(reduction, depths=RESNET50_DEPTHS):
-    return sum(2 * n * (256 * 2**s) ** 2 // reduction for s, n in enumerate(depths))
-
-
-def se_biases(reduction, depths=RESNET50_DEPTHS):
-    return sum(n * (256 * 2**s + 256 * 2**s // reduction) for s, n in enumerate(depths))
-
-
-weights, biases = se_weights(16), se_biases(16)
-assert weights + biases == overhead
-ledger.record(
-    "C2", "The SE parameters are (2/r)·Σ N_s·C_s²", "Section 4, Eq. 5", "formula",
-    f"{weights:,} weights + {biases:,} biases = measured {overhead:,}", Verdict.EXACT,
-    "the formula counts the FC weights exactly; the biases it omits are 0.6% of the overhead",
-)
-last_stage = 2 * 3 * 2048**2 // 16 + 3 * (2048 + 2048 // 16)
-without_last = (overhead - last_stage) / params["resnet50"]
-ledger.record(
-    "C3", "Most added parameters sit in the last stage; without its SE blocks the overhead is about 4%", "Section 4",
-    "~4%", f"last stage {last_stage / overhead:.0%} of the overhead; without it +{without_last:.1%}",
-    Verdict.EXACT if round(without_last * 100) == 4 else Verdict.NOT_REPRODUCED, "counted with the formula above, biases included",
-)
-
-# %% [markdown]
-# **The reduction ratio** (Table 10): SE-ResNet-50 with $r$ = 2 … 32. The paper prints millions
-# with one decimal; we count each model and compare against a 1% tolerance.
-
-# %%
-PAPER_TABLE10_M = {2: 45.7, 4: 35.7, 8: 30.7, 16: 28.1, 32: 26.9}
 by_ratio = {}
-for reduction in PAPER_TABLE10_M:
+for reduction in (2, 4, 8, 16, 32):
     with torch.device("meta"):
-        by_ratio[reduction] = count_params(build_se_resnet(se_reduction=reduction))
-    assert by_ratio[reduction] == params["resnet50"] + se_weights(reduction) + se_biases(reduction)
-    print(f"r={reduction:2}: {by_ratio[reduction]:>11,} parameters (paper {PAPER_TABLE10_M[reduction]}M)")
-gaps = {r: by_ratio[r] / 1e6 / PAPER_TABLE10_M[r] - 1 for r in PAPER_TABLE10_M}
-off = [f"r={r}: {by_ratio[r] / 1e6:.2f}M" for r in PAPER_TABLE10_M if round(by_ratio[r] / 1e6, 1) != PAPER_TABLE10_M[r]]
-worst = max(abs(g) for g in gaps.values())
-ledger.record(
-    "C4", "SE-ResNet-50 has 45.7M / 35.7M / 30.7M / 28.1M / 26.9M parameters at r = 2 / 4 / 8 / 16 / 32", "Table 10",
-    "45.7M, 35.7M, 30.7M, 28.1M, 26.9M", ", ".join(f"{v / 1e6:.2f}M" for v in by_ratio.values()),
-    Verdict.EXACT if not off else (Verdict.WITHIN_TOLERANCE if worst < 0.01 else Verdict.NOT_REPRODUCED),
-    f"{len(PAPER_TABLE10_M) - len(off)}/5 round to the printed value; not: {'; '.join(off)}; worst gap {worst:.2%} (tolerance 1%)",
-)
+        by_ratio[f"r={reduction}"] = count_params(build_se_resnet(se_reduction=reduction, se_bias=False)) / 1e6
+    print(f"r={reduction:2}: {by_ratio[f'r={reduction}']:.3f}M parameters without FC biases, "
+          f"{by_ratio[f'r={reduction}'] + se_biases(reduction) / 1e6:.3f}M with them")
+by_ratio["ResNet-50"] = params["resnet50"] / 1e6
+ledger.measure("C4", by_ratio, note="SE-ResNet-50 counted without FC biases, as in the paper's ablations")
 
 # %% [markdown]
-# **Multiply-adds** (Table 2): ResNet-50 3.86 GFLOPs, SE-ResNet-50 3.87. The paper's ResNet-50 is
-# the Caffe one (stride in the 1×1 conv); the torchvision/timm ResNet-50 runs the first 1×1
-# conv of each downsampling block at the input resolution, four times the positions, which
-# costs 0.23 G more. The SE cost is the FC multiply-adds plus the pooling and scaling.
+# **Multiply-adds** (C5, C6). The paper's FLOPs are multiply-adds of the Caffe ResNet-50. The
+# torchvision/timm ResNet-50 runs the first 1×1 conv of each downsampling block at the input
+# resolution, four times the positions, so it counts more; it is shown in the note for comparison.
+# The SE cost is the FC multiply-adds plus the pooling and scaling.
 
 # %%
 caffe_plain = macs["caffe resnet50"]
 caffe_se = macs["legacy_seresnet50"] + se_elementwise
-ledger.record(
-    "C5", "ResNet-50 costs 3.86 GFLOPs and SE-ResNet-50 3.87", "Table 2", "3.86 → 3.87",
-    f"{caffe_plain / 1e9:.3f} → {caffe_se / 1e9:.3f} G (Caffe ResNet); {macs['resnet50'] / 1e9:.3f} → "
-    f"{(macs['seresnet50'] + se_elementwise) / 1e9:.3f} G (torchvision/timm ResNet)",
-    Verdict.EXACT if (round(caffe_plain / 1e9, 2), round(caffe_se / 1e9, 2)) == (3.86, 3.87) else Verdict.NOT_REPRODUCED,
-    "the paper's FLOPs are multiply-adds of the Caffe ResNet-50 (stride in the 1×1 conv); "
-    "SE adds FC multiply-adds plus one sum and one product per element",
+ledger.measure(
+    "C5", {"ResNet-50": caffe_plain / 1e9, "SE-ResNet-50": caffe_se / 1e9},
+    note=f"Caffe ResNet-50 (stride in the 1×1 conv); the torchvision/timm layout counts {macs['resnet50'] / 1e9:.3f} → "
+         f"{(macs['seresnet50'] + se_elementwise) / 1e9:.3f} G",
 )
-relative_macs = (caffe_se - caffe_plain) / caffe_plain
-ledger.record(
-    "C6", "SE adds 0.26% to ResNet-50's GFLOPs", "Section 4", "0.26%",
-    f"{relative_macs:.2%} (FCs alone {(macs['legacy_seresnet50'] - caffe_plain) / caffe_plain:.2%})", Verdict.NOT_REPRODUCED,
-    "0.26% is 3.87/3.86 - 1 from the rounded totals; the counted overhead is larger, and still rounds to 3.86 → 3.87",
-)
-ledger.record(
-    "C7", "SE-ResNet-50 reaches 23.29% top-1 error on ImageNet against 24.80% for ResNet-50", "Table 2",
-    "23.29% / 24.80% (top-1 err)", "not measured", Verdict.NOT_CHECKABLE, "needs ImageNet training: days of accelerator time",
-)
-ledger.record(
-    "C8", "Accuracy is flat for r ≤ 16 and drops at r = 32", "Table 10", "22.28% at r=16, 22.72% at r=32 (top-1 err)",
-    "parameters only (C4)", Verdict.NOT_CHECKABLE, "needs ImageNet training of five SE-ResNet-50s",
+ledger.measure(
+    "C6", 100 * (caffe_se - caffe_plain) / caffe_plain,
+    note=f"FC multiply-adds alone add {100 * (macs['legacy_seresnet50'] - caffe_plain) / caffe_plain:.2f}%; "
+         "3.87 / 3.86 − 1 of the rounded totals is 0.26%",
 )
 
 # %% [markdown]
@@ -411,7 +459,6 @@ def small_net(with_se: bool, width: int = 16) -> nn.Sequential:
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, 2))
 
 
-SEEDS = (0, 1, 2)
 results = {True: [], False: []}
 for seed in SEEDS:
     for with_se in (False, True):
@@ -422,27 +469,23 @@ for seed in SEEDS:
 extra = count_params(small_net(True)) - count_params(small_net(False))
 print(f"SE adds {extra} parameters to {count_params(small_net(False))}")
 
+# %% [markdown]
+# Each seed gives one difference, with SE minus without; the ledger computes the verdict from
+# the three. The accuracy digits come from training and may differ in the last digit on another
+# machine, so these cells' outputs are not compared by nbval.
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 for seed, plain, se in zip(SEEDS, results[False], results[True]):
     print(f"seed {seed}: without SE {plain:.3f}, with SE {se:.3f}")
-assert min(results[False] + results[True]) > 0.75, "both networks should learn the task well beyond chance"
-wins = sum(se > plain for plain, se in zip(results[False], results[True]))
-mean_plain, mean_se = (sum(results[k]) / len(SEEDS) for k in (False, True))
-
-# %% [markdown]
-# The SE verdict is *reproduced at small scale* only if SE wins on every seed; otherwise we
-# record the numbers as not reproduced. The table's accuracy digits come from training and may
-# differ in the last digit on another machine, so this cell's output is not compared by nbval.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ledger.record(
-    "C9", "Adding SE blocks improves accuracy at a slight extra cost", "Section 6, Table 2",
-    "lower error for every SE network", f"test accuracy {mean_se:.1%} with SE vs {mean_plain:.1%} without; SE ahead on {wins}/{len(SEEDS)} seeds",
-    Verdict.REPRODUCED_SMALL if wins == len(SEEDS) else Verdict.NOT_REPRODUCED,
-    f"a generated 24×24 channel-selection task (1,500 training images), 2-layer CNN with and without one SE block "
-    f"(+{extra} parameters), 10 epochs, seeds {SEEDS}",
+ledger.measure(
+    "C9", [se - plain for plain, se in zip(results[False], results[True])],
+    note="test accuracy without / with SE: " + "; ".join(
+        f"seed {seed} {plain:.3f} / {se:.3f}" for seed, plain, se in zip(SEEDS, results[False], results[True])
+    ) + f"; the SE block adds {extra} parameters to {count_params(small_net(False))}",
 )
 ledger.show()
 
@@ -451,6 +494,11 @@ ledger.show()
 #
 # - **ImageNet accuracy.** Every error rate of the paper (Tables 2–16) needs ImageNet training
 #   and is recorded as not checkable on CPU; the cost side of each comparison is checked.
+# - **The overhead formula as a claim.** An earlier version listed Eq. 5 as claim C2. It counts
+#   the FC weights by construction, so no measurement could contradict it; it is now asserted
+#   among the checks above.
+# - **The "slight extra cost" of C9.** In the small network the SE block adds a few percent to
+#   the parameters (printed above); the cost claims are tested on SE-ResNet-50 (C1, C3 to C6).
 # - **That SE helps on natural images.** The small task was *built* so that a global channel
 #   choice matters. A first version with a stronger context signal (mean ±0.25 on 16×16 images)
 #   was solved perfectly by both networks: global average pooling at the end of a plain CNN can

@@ -76,6 +76,20 @@ def test_overhead_is_the_papers_formula_plus_biases():
             assert count(core.build_se_resnet(se_reduction=r)) - plain == weights + biases
 
 
+def test_block_without_biases_equals_timm_and_the_papers_formula():
+    peer = SEModule(256, rd_ratio=1 / 16, rd_divisor=1, bias=False).double()
+    block = core.SqueezeExcitation(256, 16, bias=False).double()
+    assert block.fc1.bias is None and block.fc2.bias is None
+    copy_conv_weights(block, peer)
+    u = torch.randn(2, 256, 5, 4, dtype=torch.float64)
+    torch.testing.assert_close(block(u), peer(u), rtol=1e-12, atol=1e-12)
+    with torch.device("meta"):
+        plain = count(core.build_se_resnet(se_reduction=None))
+        for r in (2, 16):
+            weights = sum(2 * n * (256 * 2**s) ** 2 // r for s, n in enumerate(core.RESNET50_DEPTHS))
+            assert count(core.build_se_resnet(se_reduction=r, se_bias=False)) - plain == weights
+
+
 def test_forward_shape_and_bad_input():
     model = core.build_se_resnet(depths=(1, 1, 1, 1), num_classes=5).eval()
     with torch.no_grad():
@@ -86,6 +100,8 @@ def test_forward_shape_and_bad_input():
         core.SqueezeExcitation(64, 16, divisor=0)
     with pytest.raises(ValueError, match="u must have shape"):
         core.SqueezeExcitation(64)(torch.randn(2, 32, 4, 4))
+    with pytest.raises(ValueError, match="bias must be True or False"):
+        core.SqueezeExcitation(64, bias="no")
     with pytest.raises(ValueError, match="depths"):
         core.build_se_resnet(depths=(3, 4, 6))
     with pytest.raises(ValueError, match="num_classes"):
