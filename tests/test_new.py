@@ -15,7 +15,7 @@ import pytest
 from papernotes.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE_SOURCES = ("mkdocs.yml", "overrides", "docs/index.md", "docs/tags.md", "docs/javascripts", "docs/stylesheets")
+SITE_SOURCES = ("mkdocs.yml", "docs/index.md", "docs/tags.md", "docs/javascripts", "docs/stylesheets")
 VIT = ["vit", "--title", "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale",
        "--arxiv", "2010.11929", "--authors", "Alexey Dosovitskiy, Lucas Beyer", "--topic", "vision"]
 
