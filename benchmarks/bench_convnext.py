@@ -12,6 +12,7 @@ import torch
 from timm.models.convnext import ConvNeXtBlock as TimmConvNeXtBlock
 
 from papernotes import load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import interleaved_medians
 
 core = load_core("companions/convnext.py")
@@ -23,6 +24,7 @@ def main(smoke: bool = False):
     """Time and print; ``smoke`` runs tiny shapes once, to show the script still works."""
     torch.set_num_threads(2)
     shapes, repeat, warmup = (SMOKE_SHAPES, 1, 0) if smoke else (SHAPES, 9, 2)
+    report = BenchReport("convnext", "ConvNeXt block forward, float32")
     print("ConvNeXt block forward, float32, 2 threads (shared machine: read the ratios, not the times)")
     print(f"{'shape':20} {'ours ms':>8} {'timm ms':>8} {'dwconv ms':>9} {'copy ms':>8} {'ours/timm':>9} {'ours/dwconv':>11} {'ours/copy':>9}")
     for shape in shapes:
@@ -41,6 +43,11 @@ def main(smoke: bool = False):
             f"{str(shape):20} {t['ours'] * 1e3:>8.2f} {t['timm'] * 1e3:>8.2f} {t['dwconv'] * 1e3:>9.2f} {t['copy'] * 1e3:>8.2f} "
             f"{t['ours'] / t['timm']:>9.2f} {t['ours'] / t['dwconv']:>11.2f} {t['ours'] / t['copy']:>9.2f}"
         )
+        case = "x".join(map(str, shape))
+        report.add(case, "timm ConvNeXtBlock", "peer", t["ours"] / t["timm"])
+        report.add(case, "its depthwise 7x7 conv alone", "floor", t["ours"] / t["dwconv"])
+        report.add(case, "a copy of the input", "floor", t["ours"] / t["copy"])
+    return report
 
 if __name__ == "__main__":
     main(smoke="--smoke" in sys.argv[1:])

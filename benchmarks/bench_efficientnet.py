@@ -11,6 +11,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from papernotes import load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import interleaved_medians
 
 core = load_core("companions/efficientnet.py")
@@ -39,6 +40,11 @@ def main(smoke: bool = False):
     print(f"{f'matmul floor ({side}x{side}x{side})':32} {times['floor'] * 1e3:8.1f} ms")
     print(f"ratio ours/timm  = {times['ours'] / times['timm']:.2f}")
     print(f"ratio ours/floor = {times['ours'] / times['floor']:.2f}")
+    report = BenchReport("efficientnet", "EfficientNet-B0 forward, float32")
+    case = f"batch {batch} at {resolution} px"
+    report.add(case, "timm efficientnet_b0", "peer", times["ours"] / times["timm"])
+    report.add(case, "one matmul of as many multiply-adds", "floor", times["ours"] / times["floor"])
+    return report
 
 if __name__ == "__main__":
     main(smoke="--smoke" in sys.argv[1:])

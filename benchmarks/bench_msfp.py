@@ -10,6 +10,7 @@ import sys
 import torch
 
 from papernotes import load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import interleaved_medians
 
 core = load_core("companions/msfp.py")
@@ -43,6 +44,15 @@ def main(smoke: bool = False):
         peer = t.get(f"qtorch {name.split()[0]}")
         vs_peer = f"{seconds / peer:>8.2f}" if peer and not name.startswith("qtorch") else f"{'':>8}"
         print(f"{name:18} {seconds * 1e3:>8.1f} {seconds / t['copy']:>7.2f} {vs_peer}")
+    report = BenchReport("msfp", f"msfp_quantize, {side} x {side} float32, boxes of 16")
+    for name, seconds in t.items():
+        if name == "copy" or name.startswith("qtorch"):
+            continue
+        if (peer := t.get(f"qtorch {name.split()[0]}")) and "nearest" in name:
+            report.add(name, f"qtorch block_quantize ({name.split()[0]})", "peer", seconds / peer)
+        report.add(name, "a copy of the tensor", "floor", seconds / t["copy"])
+    return report
+
 
 if __name__ == "__main__":
     main(smoke="--smoke" in sys.argv[1:])

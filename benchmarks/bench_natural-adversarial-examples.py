@@ -12,6 +12,7 @@ from importlib import resources
 import torch
 
 from papernotes import load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import median_seconds
 
 core = load_core("companions/natural-adversarial-examples.py")
@@ -42,6 +43,12 @@ def main(smoke: bool = False):
     print(f"ratio ours(all)/floor = {times['ours (all classes)'] / times['floor (logits.clone())']:.2f}")
     print(f"ratio ours(200)/read floor = {times['ours (200-class)'] / times['read floor (logits.sum())']:.2f}")
     print(f"ratio ours(all)/read floor = {times['ours (all classes)'] / times['read floor (logits.sum())']:.2f}")
+    report = BenchReport("natural-adversarial-examples", f"adversarial filtration of {pool:,} x {num_classes} logits")
+    for case in ("ours (200-class)", "ours (all classes)"):
+        label = case.removeprefix("ours (").removesuffix(")")
+        report.add(label, "a copy of the logits", "floor", times[case] / times["floor (logits.clone())"])
+        report.add(label, "one read of the logits (a sum)", "floor", times[case] / times["read floor (logits.sum())"])
+    return report
 
 if __name__ == "__main__":
     main(smoke="--smoke" in sys.argv[1:])

@@ -15,6 +15,7 @@ import torch
 from sklearn.datasets import make_classification
 
 from papernotes import configure, load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import median_seconds
 
 configure(seed=0, threads=1)
@@ -40,8 +41,13 @@ def main(smoke: bool = False):
     floor, xgb = timings["floor: x @ W once"], timings[f"XGBoost fit ({xgboost['n_estimators']} trees)"]
     print(f"table: {x.shape[0]} rows x {x.shape[1]} features, 2 classes")
     print(f"{'what':36} {'seconds':>10} {'/ XGBoost':>10} {'/ floor':>10}")
+    report = BenchReport("tabular-deep-learning", f"fitting on {x.shape[0]} rows x {x.shape[1]} features, 1 thread")
     for name, seconds in timings.items():
         print(f"{name:36} {seconds:>10.5f} {seconds / xgb:>10.2f} {seconds / floor:>10.0f}")
+        if name.startswith(("MLP", "ResNet")):
+            report.add(name, "XGBoost fit", "peer", seconds / xgb)
+            report.add(name, "one matmul over the table", "floor", seconds / floor)
+    return report
 
 
 if __name__ == "__main__":

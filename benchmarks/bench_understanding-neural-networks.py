@@ -8,6 +8,7 @@ import sys
 import torch
 
 from papernotes import configure, load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import median_seconds
 
 configure(seed=0, threads=2)
@@ -30,8 +31,12 @@ def main(smoke: bool = False):
     floor = timings["floor: copy every weight"]
     print(f"MLP 64-128-128-10: {sum(p.numel() for p in params):,} parameters")
     print(f"{'what':34} {'seconds':>10} {'/ floor':>10}")
+    report = BenchReport("understanding-neural-networks", "measurements of a 64-128-128-10 MLP's weights")
     for name, seconds in timings.items():
         print(f"{name:34} {seconds:>10.6f} {seconds / floor:>10.0f}")
+        if not name.startswith("floor"):
+            report.add(name, "a copy of every weight", "floor", seconds / floor)
+    return report
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from transformers import XLNetConfig, XLNetModel
 
 from papernotes import load_core
+from papernotes.benchreport import BenchReport
 from papernotes.timing import median_seconds
 
 core = load_core("companions/xlnet.py")
@@ -80,6 +81,12 @@ def main(smoke: bool = False):
     print(f"ratio ours/transformers = {times['ours'] / times['transformers']:.2f}")
     print(f"ratio ours/causal       = {times['ours'] / times['causal']:.2f}")
     print(f"ratio ours/floor        = {times['ours'] / times['floor']:.2f}")
+    report = BenchReport("xlnet", "two-stream masks and attention, both streams")
+    case = f"batch {batch}, L = {seq_len}, d = {d_model}"
+    report.add(case, "transformers XLNetRelativeAttention", "peer", times["ours"] / times["transformers"])
+    report.add(case, "causal attention of the same shape", "peer", times["ours"] / times["causal"])
+    report.add(case, "the matmuls alone", "floor", times["ours"] / times["floor"])
+    return report
 
 
 if __name__ == "__main__":

@@ -62,9 +62,18 @@ def _bench(args) -> int:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.names]
         if not scripts:
             raise SystemExit(f"no benchmark named {args.names}; see benchmarks/")
+    from papernotes.benchreport import RESULTS_FILE, BenchReport, write_results
+
+    reports = []
     for script in scripts:
         print(f"== {script}", flush=True)
-        runpy.run_path(str(script), run_name="benchmark")["main"](smoke=args.smoke)
+        report = runpy.run_path(str(script), run_name="benchmark")["main"](smoke=args.smoke)
+        if not isinstance(report, BenchReport):
+            raise SystemExit(f"{script}: main() must return a papernotes.benchreport.BenchReport, got {type(report).__name__}")
+        reports.append(report)
+    if not args.smoke:  # tiny sizes say nothing about speed: only full runs are recorded
+        write_results(reports)
+        print(f"ratios written to {RESULTS_FILE} (commit it: the site's Performance page renders it)")
     return 0
 
 

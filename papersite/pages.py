@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from papersite import verdicts
 from papersite.claims_format import VERDICT_MEANINGS, Verdict, explanation
+from papersite.performance import PERFORMANCE_PAGE
 from papersite.notes import Note, topic_title
 from papersite.provenance import budget_s, versions_text
 
 CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE, CLAIMS_JSON = "claims.md", "execution.md", "papers.md", "claims.json"
-GENERATED_PAGES = (CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE)
+GENERATED_PAGES = (CLAIMS_PAGE, EXECUTION_PAGE, PAPERS_PAGE, PERFORMANCE_PAGE)
 TOTALS_PLACEHOLDER = "<!-- claim-totals -->"
 FILTER_ID, PAPER_FILTER_ID, TEST_FILTER_ID = "claims-verdict-filter", "claims-paper-filter", "claims-test-filter"
 TABLE_ID, SHOWN_ID = "claims-table", "claims-shown"
@@ -54,12 +55,16 @@ def papers_index(notes, papers, layout) -> str:
     return "\n".join(lines)
 
 
-def bottom_line(note, paper, claims_link: str) -> str:
-    """What a reader sees first on a note: the hand-written summary, then the verdict bar."""
+def bottom_line(note, paper, claims_link: str, speed_link: str | None = None) -> str:
+    """What a reader sees first on a note: the hand-written summary, then the verdict bar.
+
+    ``speed_link``, when given, points at the core's row on the Performance page.
+    """
     parts = [f'<div class="paper-summary" markdown>\n{note.meta["summary"].strip()}\n</div>'] if note.meta.get("summary") else []
     if paper is not None:
+        speed = f' · <a href="{speed_link}">speed of its core</a>' if speed_link else ""
         parts.append(f'<p class="paper-verdicts"><strong>Our verdicts:</strong> {verdicts.verdict_bar(paper.claims)} '
-                     f'<a href="{claims_link}">each claim</a></p>')
+                     f'<a href="{claims_link}">each claim</a>{speed}</p>')
     return "\n\n".join(parts)
 
 

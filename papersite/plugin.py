@@ -32,7 +32,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from papersite import navigation, pages
+from papersite import navigation, pages, performance
 from papersite.bibtex import cite_markdown
 from papersite.corrections import corrections, corrections_markdown
 from papersite.claims_format import claims_markdown, stored_claim_problems, verdict_text
@@ -55,6 +55,7 @@ class PaperNotesConfig(Config):
     notes_dir = config_options.Type(str, default="notes")
     companions_dir = config_options.Type(str, default="companions")
     branch = config_options.Type(str, default="main")
+    benchmark_results = config_options.Type(str, default="benchmarks/results.json")
 
 
 class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
@@ -122,9 +123,21 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
             # recomputes abs_src_path from src_dir, which a generated file lacks.
             files.append(File(self.layout.twin_uri(twin.stem), str(self.layout.root), config["site_dir"], config["use_directory_urls"]))
         files.append(File.generated(config, pages.PAPERS_PAGE, content=pages.papers_index(self.notes, self.papers, self.layout)))
+        files.append(File.generated(config, performance.PERFORMANCE_PAGE, content=self._performance_page()))
         for name in (pages.CLAIMS_PAGE, pages.EXECUTION_PAGE, pages.CLAIMS_JSON):
             files.append(File.generated(config, name, content=""))  # filled in on_nav, once URLs are final
         return files
+
+    def _performance_page(self) -> str:
+        path = self.layout.root / self.config.benchmark_results
+        try:
+            self.results = performance.read_results(path)
+        except ValueError as error:
+            raise PluginError(str(error)) from None
+        notes = {note.slug: note for note in self.notes}
+        return performance.performance_page(
+            self.results, lambda slug: (notes[slug].meta["title"], self.layout.note_uri(notes[slug].path)) if slug in notes else None
+        )
 
     def on_nav(self, nav, config, files):
         # mkdocs-jupyter's on_files (after ours) gives twins their page URLs: link to those.
@@ -135,7 +148,8 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
             self.papers, self._twin_link_from(pages.EXECUTION_PAGE)
         )
         nav = navigation.by_paper(nav, files, self.notes, self.layout, [
-            (pages.PAPERS_PAGE, "Papers"), (pages.CLAIMS_PAGE, "Claims"), (pages.EXECUTION_PAGE, "Execution"), ("tags.md", "Tags"),
+            (pages.PAPERS_PAGE, "Papers"), (pages.CLAIMS_PAGE, "Claims"), (performance.PERFORMANCE_PAGE, "Performance"),
+            (pages.EXECUTION_PAGE, "Execution"), ("tags.md", "Tags"),
         ])
         claims_data = pages.claims_json(self.papers, *self._urls_from(""))
         files.get_file_from_path(pages.CLAIMS_JSON).content_string = json.dumps(claims_data, indent=1, ensure_ascii=False)
@@ -183,8 +197,12 @@ class PaperNotesPlugin(BasePlugin[PaperNotesConfig]):
 
     def _note_markdown(self, markdown, note, page_url: str) -> str:
         claims_link = get_relative_url(self.files.get_file_from_path(pages.CLAIMS_PAGE).url, page_url) + f"?paper={note.slug}"
+        speed_link = None
+        if self.results and any(core["slug"] == note.slug for core in self.results["cores"]):
+            speed_link = get_relative_url(self.files.get_file_from_path(performance.PERFORMANCE_PAGE).url, page_url) + f"#{performance.anchor(note.slug)}"
+        bottom = pages.bottom_line(note, self.paper_of.get(note.slug), claims_link, speed_link)
         head, heading, rest = markdown.partition("\n## ")  # the bottom line goes after the byline, before the first section
-        markdown = f"{head.rstrip()}\n\n{pages.bottom_line(note, self.paper_of.get(note.slug), claims_link)}\n{heading}{rest}"
+        markdown = f"{head.rstrip()}\n\n{bottom}\n{heading}{rest}"
         if CLAIM_FIELD.search(markdown):
             markdown = self._quote_claims(markdown, self._paper(note, "[[ours:...]]"))
         if CLAIMS_PLACEHOLDER in markdown:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from papernotes.benchreport import BenchReport
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "benchmarks").glob("bench_*.py"))
 
@@ -21,8 +23,10 @@ def test_benchmark_runs_at_tiny_sizes_and_prints_its_ratios(script, monkeypatch,
         module = runpy.run_path(str(script), run_name="benchmark")
         assert "main" in module, f"{script.name}: define main(smoke=False) and call it under `if __name__ == '__main__'`"
         assert capsys.readouterr().out == "", f"{script.name}: importing it ran a benchmark; move the work into main()"
-        module["main"](smoke=True)
+        report = module["main"](smoke=True)
     finally:
         torch.set_num_threads(threads)  # benchmarks use two threads; the tests after them must not
     printed = capsys.readouterr().out
     assert any(ch.isdigit() for ch in printed) and ("/" in printed or "ratio" in printed), printed
+    assert isinstance(report, BenchReport) and report.rows, f"{script.name}: main() must return a BenchReport with rows"
+    assert {row["kind"] for row in report.rows} <= {"peer", "floor"}

@@ -282,3 +282,21 @@ def test_serve_shows_a_broken_note_on_its_page_and_recovers_when_it_is_fixed(tmp
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     assert "Traceback" not in stderr, stderr[-2000:]
+
+
+def test_performance_page_renders_the_committed_results(site):
+    """Every core and every ratio in benchmarks/results.json is on the page; notes link to their core."""
+    from papersite.performance import anchor, read_results
+
+    results = read_results(ROOT / "benchmarks/results.json")
+    html = _page(site, "performance.md")
+    text = _text(html)
+    assert results and results["cores"], "no committed benchmark results: run `make bench` and commit benchmarks/results.json"
+    for core in results["cores"]:
+        assert f'id="{anchor(core["slug"])}"' in html, core["slug"]
+        assert core["core"] in text
+        for row in core["rows"]:
+            assert f"{row['ratio']:g}" in text and row["against"] in text, (core["slug"], row)
+    for note, _ in _companions():
+        if any(core["slug"] == note.slug for core in results["cores"]):
+            assert f'performance/#{anchor(note.slug)}"' in _page(site, _layout().note_uri(note.path)), note.slug
