@@ -114,10 +114,8 @@ def corrections(root: Path, twin_paths: list[str]) -> tuple[dict[str, list[Corre
         return {path: [] for path in twin_paths}, problem
     found = {}
     for path, versions in _versions(root, twin_paths).items():
-        changes = []
-        for (_, _, before), (date, commit, after) in zip(versions, versions[1:]):
-            changes += _changes(date, commit, before, after)
-        found[path] = changes[::-1]
+        per_commit = [_changes(date, commit, before, after) for (_, _, before), (date, commit, after) in zip(versions, versions[1:])]
+        found[path] = [change for changes in reversed(per_commit) for change in changes]  # newest commit first
     return found, None
 
 

@@ -7,6 +7,7 @@ import pytest
 from papersite.bibtex import bibtex_entry, citation_key
 from papersite.notes import Note
 from papersite.pages import Paper, execution_page, related_markdown, verdict_totals
+from papersite.verdicts import badge, verdict_bar
 from papersite.provenance import colab_url, stamp_text
 
 META = {"title": "Attention Is All You Need", "authors": ["Ashish Vaswani", "Łukasz Kaiser"], "year": 2017,
@@ -80,11 +81,22 @@ def test_execution_page_flags_a_companion_over_budget():
 
 def test_verdict_totals_count_every_verdict_even_absent_ones():
     claims = [{"verdict": "exact"}, {"verdict": "exact"}, {"verdict": "not reproduced"}]
-    totals = verdict_totals([Paper(_note("a"), claims, {}, RECORD)], "claims.md")
+    totals = verdict_totals([Paper(_note("a"), claims, {}, RECORD)], "claims.md", lambda note: f"{note.slug}.md")
     assert "**3 claims** from 1 paper ([all claims](claims.md))" in totals
-    assert "| exact | our value equals the paper's at the precision the paper printed | 2 |" in totals
-    assert "| not reproduced | measured, and the declared test failed: the numbers are shown | 1 |" in totals
-    assert "| within tolerance | within a tolerance declared in advance, with its cause | 0 |" in totals
+    assert f"| {badge('exact')} | our value equals the paper's at the precision the paper printed | 2 |" in totals
+    assert f"| {badge('not reproduced')} | measured, and the declared test failed: the numbers are shown | 1 |" in totals
+    assert f"| {badge('within tolerance')} | within a tolerance declared in advance, with its cause | 0 |" in totals
+    assert "| [Attention Is All You Need](a.md) | <span class=\"verdict-bar\" data-total=\"3\">" in totals
+
+
+def test_a_verdict_bar_has_one_titled_segment_per_verdict_in_proportion():
+    import re
+
+    bar = verdict_bar([{"verdict": "exact"}] * 3 + [{"verdict": "not reproduced"}])
+    segments = re.findall(r'width="([\d.]+)"[^>]*data-verdict="([^"]+)" data-count="(\d+)"><title>([^<]+)</title>', bar)
+    assert [(verdict, int(count)) for _, verdict, count, _ in segments] == [("exact", 3), ("not reproduced", 1)]
+    assert float(segments[0][0]) == 3 * float(segments[1][0])
+    assert segments[1][3] == "1 of 4 claims: not reproduced" and "3 exact, 1 not reproduced" in bar
 
 
 def test_related_papers_link_both_ways():
