@@ -300,3 +300,11 @@ def test_performance_page_renders_the_committed_results(site):
     for note, _ in _companions():
         if any(core["slug"] == note.slug for core in results["cores"]):
             assert f'performance/#{anchor(note.slug)}"' in _page(site, _layout().note_uri(note.path)), note.slug
+
+
+def test_a_note_lists_the_verdict_changes_of_its_history(site):
+    """EfficientNet's C1 and C2 were 'within tolerance' before their tests were declared."""
+    text = _text(_page(site, "notes/vision/efficientnet.md"))
+    assert "Corrections:" in text
+    assert "C1: verdict “within tolerance” → “not reproduced”" in text
+    assert "C2: verdict “within tolerance” → “not reproduced”" in text
