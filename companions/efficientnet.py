@@ -266,7 +266,7 @@ ledger.declare(
 )
 ledger.declare(
     "C4", "B1–B7 are B0 scaled by Eq. 3: d = α^φ, w = β^φ, r = γ^φ for growing φ",
-    where="arXiv v5, Section 4 (multipliers as released in the official efficientnet_builder.py)",
+    where="arXiv v5, Section 4; multipliers from tensorflow/tpu, models/official/efficientnet/efficientnet_builder.py, efficientnet_params",
     paper={f"{m.removeprefix('efficientnet_').upper()} {dim}": v for m, (w, d, _) in list(EFFICIENTNET_COEFFS.items())[1:]
            for dim, v in (("depth", str(d)), ("width", str(w)))},
     test=PrintedPrecision(), fmt="{:.3f}",

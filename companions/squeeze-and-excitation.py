@@ -349,10 +349,11 @@ ledger.declare(
     test=NotCheckable("needs ImageNet training of five SE-ResNet-50s; their parameter counts are C4"),
 )
 ledger.declare(
-    "C9", "Adding SE blocks improves accuracy", where="arXiv v4, Section 5.1 and Table 2",
+    "C9", "Adding an SE block improves accuracy (tested on a task where the useful channels depend on global context)",
+    where="arXiv v4, Section 5.1 and Table 2",
     paper="lower top-1 error for every network of Table 2 with SE blocks than without",
     test=Effect(
-        statistic="test accuracy with one SE block minus without", at_least=0.0, seeds=SEEDS,
+        statistic="test accuracy with one SE block minus without", at_least=0.001, seeds=SEEDS,  # one test image of 1,000: a tie is no improvement
         setup="a generated 24×24 channel-selection task (1,500 training and 1,000 test images); two 3×3 conv-BN-ReLU "
               "layers of 16 channels with and without an SE block (r = 4) before global pooling; Adam, lr 0.01, 10 epochs",
     ),
