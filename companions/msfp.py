@@ -603,10 +603,10 @@ ledger.declare(
     where="Abstract as printed on the NeurIPS 2020 virtual site (neurips.cc/virtual/2020/poster/19041), which pairs MSFP12 "
     "with INT8; the proceedings abstract says 'MSFP' without naming the width",
     paper="MSFP12 has 4x lower cost than INT8 'while delivering a comparable or better accuracy'", unit=" points", fmt="{:+.2f}",
-    test=Effect(statistic="test accuracy of MSFP12 (the better of direct cast and 2 epochs of fine-tuning, as in C6) minus "
-                "that of per-tensor INT8 (direct cast), in points; 'comparable' read with the paper's own bar for "
+    test=Effect(statistic="test accuracy of the MSFP12 direct cast minus that of the per-tensor INT8 direct cast, in points "
+                "(both formats treated alike: no fine-tuning for either); 'comparable' read with the paper's own bar for "
                 "negligible, 1%", at_least=-1.0, seeds=SEEDS,
-                setup=SETUP + "; INT8 symmetric, one scale per weight tensor and per image of each activation"),
+                setup=SETUP + "; boxes of 16; INT8 symmetric, one scale per weight tensor and per image of each activation"),
 )
 ledger.declare(
     "C8", "Bounding boxes of 16 to 128 elements preserve accuracy",
@@ -616,13 +616,15 @@ ledger.declare(
                 "and MSFP12 direct casts, in points", at_most=1.0, seeds=SEEDS, setup=SETUP),
 )
 ledger.declare(
-    "C9", "With outliers present, one bounding box for a whole tensor loses accuracy severely",
+    "C9", "With outliers present, one bounding box per tensor loses more than 1 point of accuracy, for both MSFP16 and MSFP12",
     where=f"bounding-box discussion ({READER_NOTES})",
     paper="a single bounding box for the whole matrix can lead to severe accuracy loss due to outliers; no size is given",
     unit=" points", fmt="{:.2f}",
     test=Effect(statistic="test accuracy of FP32 minus that of one MSFP box per tensor (per weight tensor, per image of "
-                "each activation) with injected outliers, the smaller of the MSFP16 and MSFP12 losses, in points; "
-                "'severe' read in its weakest sense, a loss beyond the paper's 1% bar for negligible",
+                "each activation) with injected outliers, the smaller of the MSFP16 and MSFP12 losses, in points: the smaller "
+                "at least 1 means both lose more than 1 point (on 450 images no loss equals 1 point exactly). The line is "
+                "the paper's own 1% bar for negligible; the paper gives no size for 'severe', so this tests only that the "
+                "loss is not negligible",
                 at_least=1.0, seeds=SEEDS,
                 setup=SETUP + "; outliers: in each residual block, channel 0 scaled by 2^8 after the first batch norm and "
                 "scaled back in the next convolution's weights, which leaves the FP32 function unchanged"),
@@ -630,7 +632,7 @@ ledger.declare(
 ledger.declare(
     "C10", "SQNR falls by about 0.52 dB per doubling of the bounding box (MSFP15)",
     where=f"QSNR characterization (its p.6 according to the summary; {SECOND_HAND}); the same summary's "
-    "'-3.2 dB per added mantissa bit' contradicts the ~6 dB of any uniform quantizer, so its QSNR numbers are uncertain",
+    "'-3.2 dB per added mantissa bit' contradicts the textbook ~6 dB per bit of a uniform quantizer, so its QSNR numbers are uncertain",
     paper="0.52", unit=" dB",
     test=PrintedPrecision(),
 )
@@ -700,9 +702,17 @@ print("seed   FP32   INT8 " + " ".join(f"MSFP{n:<2}" for n in widths))
 for seed in SEEDS:
     print(f"{seed:>4} {fp32[seed]:>6.1%} {int8_acc[seed]:>6.1%} " + " ".join(f"{direct[seed, n]:>6.1%}" for n in widths))
 
+# %% [markdown]
+# C5 compares the MSFP16 direct cast with FP32. C7 compares the MSFP12 direct cast with the
+# per-tensor INT8 direct cast: both formats get the same treatment, no fine-tuning. (Fine-tuning
+# MSFP12 and not INT8 would favour the claim; fine-tuned MSFP12 is tested against FP32 in C6.)
+
 # %%
 ledger.measure("C5", [points(fp32[s], direct[s, 16]) for s in SEEDS],
                note="; ".join(f"seed {s}: FP32 {fp32[s]:.1%}, MSFP16 {direct[s, 16]:.1%}" for s in SEEDS))
+ledger.measure("C7", [points(direct[s, 12], int8_acc[s]) for s in SEEDS],
+               note="; ".join(f"seed {s}: MSFP12 {direct[s, 12]:.1%} vs INT8 {int8_acc[s]:.1%}" for s in SEEDS)
+               + "; both direct casts, boxes of 16 for MSFP12")
 
 # %% [markdown]
 # **MSFP12 with fine-tuning.** The narrowest formats may need 1–10 epochs of quantization-aware
@@ -749,9 +759,6 @@ for seed in SEEDS:
 # %%
 ledger.measure("C6", [points(fp32[s], best12[s]) for s in SEEDS],
                note="; ".join(f"seed {s}: FP32 {fp32[s]:.1%}, MSFP12 direct {direct[s, 12]:.1%}, fine-tuned {tuned12[s]:.1%}" for s in SEEDS))
-ledger.measure("C7", [points(best12[s], int8_acc[s]) for s in SEEDS],
-               note="; ".join(f"seed {s}: MSFP12 {best12[s]:.1%} vs INT8 {int8_acc[s]:.1%}" for s in SEEDS)
-               + "; MSFP12 may use fine-tuning, INT8 is a direct cast, which favours MSFP12")
 
 # %% [markdown]
 # **Box size.** MSFP16 and MSFP12 (direct cast) with boxes of 16, 32, 64 and 128 along the input
@@ -825,6 +832,11 @@ for seed in SEEDS:
         print(f"  MSFP{n}: boxes of 16 {outlier[seed, n, 16]:.1%} (was {by_box[seed, n, 16]:.1%}); "
               f"one box per tensor {outlier[seed, n, None]:.1%} (was {by_box[seed, n, None]:.1%})")
 
+# %% [markdown]
+# C9 takes, per seed, the smaller of the MSFP16 and MSFP12 losses of one box per tensor: if even
+# the smaller is at least 1 point, both widths lose more than 1 point. C11 takes the larger of the
+# two losses of boxes of 16: it holds only if neither width loses more than 1 point.
+
 # %%
 ledger.measure("C9", [min(points(fp32[s], outlier[s, n, None]) for n in (16, 12)) for s in SEEDS],
                note="; ".join(f"seed {s}: one box per tensor with outliers, MSFP16 {outlier[s, 16, None]:.1%}, MSFP12 "
@@ -839,11 +851,12 @@ ledger.measure("C11", [max(points(by_box[s, n, 16], outlier[s, n, 16]) for n in 
 # **SQNR against box size and mantissa bits.** The signal-to-quantization-noise ratio
 # $\mathrm{SQNR} = 10 \log_{10} \big(\sum x^2 / \sum (x - \hat x)^2\big)$ dB, on $2^{18}$ samples of a
 # Gaussian and of a heavy-tailed Student-$t$ (3 degrees of freedom), for every MSFP width and box
-# sizes 4 … 1024. For a uniform quantizer each added bit should buy about $20\log_{10} 2 \approx 6$ dB; a
-# larger box raises the shared exponent of most boxes and costs SQNR, more so for heavy tails.
-# C10's slope (MSFP15, dB lost per doubling of the box from 16 to 128, a third of the 16 → 128
-# drop) is measured on a Gaussian, as declared, from a separate draw of $2^{21}$ samples, which
-# makes it stable to about 0.01 dB between draws; the Student-$t$ value is shown beside it.
+# sizes 4 … 1024. For a uniform quantizer the textbook rule is that each added bit buys
+# $20\log_{10} 2 \approx 6.02$ dB (a rule, not a measurement; the cell below prints the slope we
+# measure). A larger box raises the shared exponent of most boxes and costs SQNR, more so for
+# heavy tails. C10's slope (MSFP15, dB lost per doubling of the box from 16 to 128, a third of the
+# 16 → 128 drop) is measured on a Gaussian, as declared, from a separate draw of $2^{21}$ samples,
+# eight times the figure's, to keep sampling noise small; the Student-$t$ value is shown beside it.
 
 # %%
 torch.manual_seed(0)  # the Student-t sampler draws from the global generator
@@ -896,7 +909,7 @@ ledger.show()
 # - **The paper's accuracy numbers.** ResNet-50, BERT and the production models of Table 2 are
 #   beyond a CPU budget (C4); three 0.3M-parameter networks on 8×8 digits show the trend of each
 #   claim, not its size. Their 450 test images make one image 0.22 points, so the 1-point bars of
-#   C5–C8 and C11 are 4–5 images.
+#   C5–C9 and C11 are 4–5 images.
 # - **Hardware cost.** Area, energy and MAC density (C3) come from synthesis; nothing here models
 #   silicon. The benchmark times our emulation, which says nothing about MSFP hardware speed.
 # - **The dot product as a claim.** The paper describes an MSFP dot product as one exponent
@@ -916,10 +929,14 @@ ledger.show()
 #   along input channels only; the paper's hardware tiles the kernel window too and keeps the last
 #   classifier in float32. Fine-tuning used 2 epochs with a straight-through estimator; the paper's
 #   recipe (1–10 epochs) is not given in detail.
-# - **How firm the verdicts are.** Several accuracy verdicts sit close to their lines. A run of this
-#   companion whose networks were trained in batches of 64 instead of 128 (slightly weaker in
-#   FP32) failed C6 on two seeds, C7 on all three and C9 on one; the switch to 128 was made to
-#   save time, and we report the verdicts of the companion as it stands.
+# - **How firm the verdicts are.** Several accuracy verdicts sit close to their lines, and they
+#   depend on how the FP32 networks were trained. With networks trained in batches of 64, C6 and
+#   C9 (and C7 as it was then declared, with fine-tuned MSFP12) did not hold on every seed. We
+#   report batches of 128, which we chose for runtime; read these verdicts as depending on the
+#   training recipe. That run is not part of this notebook, so none of its numbers are given.
+# - **How severe.** The paper calls the loss of one box per matrix severe without a size. C9 tests
+#   only that it is not negligible: more than the paper's 1-point bar, for both widths. It says
+#   nothing about how much worse than 1 point "severe" is.
 # - **The outliers.** C9 and C11 use outliers we injected (one channel per block, $2^8$ times
 #   larger), not the ones of a real network; another scale or placement would change both numbers.
 # - **A peer in the notebook.** qtorch is compared in `tests/test_msfp.py`, not here (see Checks).
