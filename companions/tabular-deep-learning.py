@@ -425,10 +425,14 @@ assert all(np.isfinite(v).all() for v in baseline_loss.values())
 # second-hand and named as such. C5 needs the paper's own data sets and models.
 #
 # Each effect is tested on three seeds. A seed re-splits every table and re-seeds every search
-# and every network, and the statistic is averaged over the three tables for that seed. The
-# line is the one the paper's wording draws: "outperforms", "better than" and "less tuning" all
-# mean a difference above zero, and the paper states no margin. An effect counts as reproduced
-# only if it clears the line on all three seeds.
+# and every network. C1 says "across the data sets", so its statistic is XGBoost's margin on
+# the table where that margin is smallest: XGBoost must win on every table. The ensemble and
+# tuning claims (C2, C3, C7) are about the data sets taken together, so their statistic is the
+# average over the three tables for that seed. The line is the one the paper's wording draws:
+# "outperforms", "better than" and "less tuning" all mean a difference above zero, and the paper
+# states no margin. A tie is not "better", so the line is strictly positive: 1e-6, in nats for
+# the losses and as a fraction for the tuning gains. An effect counts as reproduced only if it
+# clears the line on all three seeds.
 #
 # Retired IDs: C4 ("XGBoost trains more than 10x faster") and C6 (an ensemble of classical
 # models does worse) came from reading notes. No version of the paper we could read supports
@@ -437,6 +441,9 @@ assert all(np.isfinite(v).all() for v in baseline_loss.values())
 # %%
 ledger = ClaimLedger("tabular-deep-learning")
 SEEDS, N_TRIALS = (0, 1, 2), 6
+# "Better" and "less" are strict: a tie must not pass. 1e-6 is above float64 rounding in a mean of
+# a few hundred log-losses (about 1e-16 relative) and far below any difference the paper reports.
+BETTER = 1e-6
 SETUP = (
     "breast cancer, wine and a generated mixed table (178-1,000 rows), split 60/20/20 by the seed; XGBoost, an MLP "
     f"and a ResNet, each tuned by {N_TRIALS} random-search trials on the validation rows and scored by test log-loss; "
@@ -447,9 +454,9 @@ ledger.declare(
     where="arXiv v2 (Nov 2021), Abstract",
     paper="'XGBoost outperforms these deep models across the datasets'",
     test=Effect(
-        statistic="XGBoost's margin over the better deep model: the lower of the two deep models' test log-loss minus "
-        "XGBoost's, each averaged over the 3 tables (nats)",
-        at_least=0.0, seeds=SEEDS, setup=SETUP,
+        statistic="XGBoost's smallest margin over the tables: on each table, the better deep model's test log-loss "
+        "minus XGBoost's; the smallest of the 3 (nats)",
+        at_least=BETTER, seeds=SEEDS, setup=SETUP,
     ),
     fmt="{:+.3f}",
 )
@@ -459,18 +466,19 @@ ledger.declare(
     paper="'an ensemble of deep models and XGBoost performs better on these datasets than XGBoost alone'",
     test=Effect(
         statistic="XGBoost's test log-loss minus that of the XGBoost+MLP+ResNet ensemble, averaged over the 3 tables (nats)",
-        at_least=0.0, seeds=SEEDS, setup=SETUP,
+        at_least=BETTER, seeds=SEEDS, setup=SETUP,
     ),
     fmt="{:+.3f}",
 )
 ledger.declare(
     "C3", "Tuning gains XGBoost less than the deep models: a search improves less on its default configuration",
     where="arXiv v2 (Nov 2021), Abstract",
-    paper="'XGBoost requires much less tuning' (the abstract gives no measure of tuning)",
+    paper="'XGBoost requires much less tuning' (the abstract gives no measure of tuning, and no number for 'much'; "
+    "our line asks only for 'less')",
     test=Effect(
         statistic="how much less XGBoost gains from tuning: the lower of the two deep models' tuning gains minus XGBoost's, "
         f"a tuning gain being 1 - (best validation log-loss after {N_TRIALS} trials) / (trial 0's), averaged over the 3 tables",
-        at_least=0.0, seeds=SEEDS,
+        at_least=BETTER, seeds=SEEDS,
         setup=SETUP + "; trial 0 is XGBoost's library defaults and, for the networks, our own starting point (width 64, "
         "depth 2, no dropout, lr 1e-3, no weight decay, 40 epochs), so the gain also measures how good each default is",
     ),
@@ -493,7 +501,7 @@ ledger.declare(
     test=Effect(
         statistic="test log-loss of the MLP+ResNet ensemble minus that of the XGBoost+MLP+ResNet ensemble, averaged over "
         "the 3 tables (nats)",
-        at_least=0.0, seeds=SEEDS, setup=SETUP,
+        at_least=BETTER, seeds=SEEDS, setup=SETUP,
     ),
     fmt="{:+.3f}",
 )
@@ -545,8 +553,11 @@ print(f"{'rel. deterioration':18} " + " ".join(f"{deterioration[c]:>14.0%}" for 
 
 # %% [markdown]
 # **C1, C2, C7: test losses.** Each claim compares columns of the table above, one seed at a
-# time. First the three tables' test log-losses are averaged per column for that seed, then the
-# declared difference is taken. The note on each claim gives the per-table means behind it.
+# time. For C1 the margin of XGBoost over the better of the two networks is taken on each table,
+# and the smallest of the three is the seed's value: one table where a network wins is enough to
+# contradict "across the data sets". For C2 and C7 the three tables' test log-losses are first
+# averaged per column for that seed, then the declared difference is taken. The note on each
+# claim gives the per-table means behind it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -559,9 +570,16 @@ def table_means(*columns: str) -> str:
     return "; ".join(f"{n}: " + ", ".join(f"{c} {mean_loss[n, c]:.3f}" for c in columns) for n in DATASETS)
 
 
+def xgboost_margin(name: str, seed: int) -> float:
+    """The better deep model's test log-loss minus XGBoost's, on one table and seed (> 0: XGBoost wins)."""
+    return min(test_loss[name, seed, deep] for deep in DEEP) - test_loss[name, seed, "XGBoost"]
+
+
+wins = {name: sum(xgboost_margin(name, s) >= BETTER for s in SEEDS) for name in DATASETS}
 ledger.measure(
-    "C1", [min(seed_mean(s, deep) - seed_mean(s, "XGBoost") for deep in DEEP) for s in SEEDS],
-    note="mean test log-loss over seeds, " + table_means("XGBoost", *DEEP),
+    "C1", [min(xgboost_margin(name, s) for name in DATASETS) for s in SEEDS],
+    note="seeds on which XGBoost beats both networks, " + ", ".join(f"{n}: {k} of {len(SEEDS)}" for n, k in wins.items())
+    + "; mean test log-loss over seeds, " + table_means("XGBoost", *DEEP),
 )
 ledger.measure(
     "C2", [seed_mean(s, "XGBoost") - seed_mean(s, "XGB+MLP+ResNet") for s in SEEDS],
@@ -579,7 +597,8 @@ ledger.measure(
 # tuning curve flattens early. This measures the defaults as much as the search. XGBoost's
 # trial 0 is its library's defaults, which years of use have tuned; the networks' trial 0 is
 # a common starting point we chose. So C3 is worded as what we measure, the gain over each
-# default, and not as a general statement about how hard each model is to tune.
+# default, and not as a general statement about how hard each model is to tune. The paper says
+# "much less tuning" but gives no number for "much", so the line asks only for less.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -626,7 +645,6 @@ for model, total in tuning_seconds.items():
     print(f"{model:8} {total / (len(DATASETS) * len(SEEDS) * N_TRIALS) * 1000:7.1f} ms per fit, {total:5.1f} s for all its searches")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 ledger.show()
 
 # %% [markdown]
