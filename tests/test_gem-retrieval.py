@@ -95,3 +95,99 @@ def test_learned_whitening_whitens_matching_differences():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# The fast path (core-fast): the readable core differentiated by autograd is the reference.
+
+def map_with_zeros_and_eps(shape, seed=0, dtype=torch.float64):
+    """A post-ReLU-like map: exact zeros, some entries exactly at eps, the rest positive."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(*shape, generator=generator, dtype=torch.float64).relu()
+    x.view(-1)[::5] = 1e-6
+    return x.to(dtype)
+
+
+def values_and_gradients(pool, x, p, upstream):
+    """pool(x, p) and, for the upstream gradient dL/dpooled, dL/dx and dL/dp."""
+    inputs = (x.clone().requires_grad_(), p.clone().requires_grad_())
+    pooled = pool(*inputs)
+    return (pooled, *torch.autograd.grad(pooled, inputs, upstream))
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(1, 4, 5, 5), (3, 1, 4, 4), (2, 3, 3, 7), (2, 3, 7, 2), (2, 5, 1, 1)],
+    ids=["batch-of-1", "one-channel", "wide-map", "tall-map", "one-position"],
+)
+@pytest.mark.parametrize("per_channel", [False, True], ids=["shared-p", "per-channel-p"])
+def test_fast_path_matches_readable_core_values_and_gradients(shape, per_channel):
+    x = map_with_zeros_and_eps(shape, seed=sum(shape))
+    generator = torch.Generator().manual_seed(1)
+    p = 1 + 4 * torch.rand((shape[1],) if per_channel else (), generator=generator, dtype=torch.float64)
+    upstream = torch.randn(shape[:2], generator=generator, dtype=torch.float64)
+    fast = values_and_gradients(core.gem_fast, x, p, upstream)
+    readable = values_and_gradients(core.gem, x, p, upstream)
+    for ours, reference in zip(fast, readable):
+        torch.testing.assert_close(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+def test_fast_path_matches_in_float32_and_for_channels_last_maps():
+    x = map_with_zeros_and_eps((4, 16, 6, 6), dtype=torch.float32)
+    p = torch.linspace(1.0, 5.0, 16)
+    upstream = torch.randn(4, 16, generator=torch.Generator().manual_seed(2))
+    readable = values_and_gradients(core.gem, x, p, upstream)
+    for layout in (x, x.to(memory_format=torch.channels_last)):
+        for ours, reference in zip(values_and_gradients(core.gem_fast, layout, p, upstream), readable):
+            torch.testing.assert_close(ours, reference)
+
+
+def test_fast_path_gradients_when_only_x_or_only_p_needs_one():
+    x = map_with_zeros_and_eps((2, 3, 4, 4))
+    p = torch.tensor(2.5, dtype=torch.float64)
+    upstream = torch.ones(2, 3, dtype=torch.float64)
+    only_x = x.clone().requires_grad_()
+    fast_x, = torch.autograd.grad(core.gem_fast(only_x, p), only_x, upstream)
+    readable_x, = torch.autograd.grad(core.gem(only_x, p), only_x, upstream)
+    torch.testing.assert_close(fast_x, readable_x, rtol=1e-10, atol=1e-12)
+    only_p = p.clone().requires_grad_()
+    fast_p, = torch.autograd.grad(core.gem_fast(x, only_p), only_p, upstream)
+    readable_p, = torch.autograd.grad(core.gem(x, only_p), only_p, upstream)
+    torch.testing.assert_close(fast_p, readable_p, rtol=1e-10, atol=1e-12)
+    with torch.no_grad():
+        torch.testing.assert_close(core.gem_fast(x, 2.5), core.gem(x, 2.5), rtol=0, atol=0)
+
+
+def test_fast_path_gradcheck_and_a_second_backward_gives_the_same_gradient():
+    x = positive_map(2, 3, 3, 4).requires_grad_()
+    for p in (torch.tensor(2.5, dtype=torch.float64), torch.tensor([1.0, 2.0, 6.0], dtype=torch.float64)):
+        assert torch.autograd.gradcheck(core.gem_fast, (x, p.requires_grad_()))
+    pooled = core.gem_fast(x, 3.0).sum()
+    first, = torch.autograd.grad(pooled, x, retain_graph=True)
+    second, = torch.autograd.grad(pooled, x)  # backward must not consume what it saved
+    torch.testing.assert_close(first, second, rtol=0, atol=0)
+
+
+def test_fast_module_learns_the_same_p_gradient_as_the_readable_module():
+    x = map_with_zeros_and_eps((3, 8, 5, 5))
+    readable, fast = core.GeM(p=3.0, channels=8).double(), core.GeMFast(p=3.0, channels=8).double()
+    for pool in (readable, fast):
+        (pool(x) ** 2).sum().backward()
+    torch.testing.assert_close(fast.p.grad, readable.p.grad, rtol=1e-10, atol=1e-12)
+    assert isinstance(fast, core.GeM) and [name for name, _ in fast.named_parameters()] == ["p"]
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: core.gem_fast(torch.rand(2, 3, 4), 3.0), "x must be"),
+        (lambda: core.gem_fast(torch.ones(2, 3, 4, 4, dtype=torch.int64), 3.0), "x must be a floating-point"),
+        (lambda: core.gem_fast(torch.rand(2, 3, 4, 4), -1.0), "p must be > 0"),
+        (lambda: core.gem_fast(torch.rand(2, 3, 4, 4), torch.ones(2)), r"p must be a number or have shape \(3,\)"),
+        (lambda: core.gem_fast(torch.rand(2, 3, 4, 4), torch.ones(3, 1)), r"p must be a number or have shape \(3,\)"),
+        (lambda: core.gem_fast(torch.rand(2, 3, 4, 4), 3.0, eps=0.0), "eps must be > 0"),
+        (lambda: core.GeMFast(p=0.5), "p must be >= 1"),
+    ],
+)
+def test_fast_path_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
