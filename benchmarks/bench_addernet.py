@@ -1,22 +1,32 @@
-"""AdderNet: adder_conv2d forward + backward on a ResNet-20-sized layer (64 -> 64 channels, 3x3, 32x32).
+"""AdderNet: adder convolution forward + backward on a ResNet-20-sized layer (64 -> 64 channels, 3x3, 32x32).
 
-Peers: the reference code's approach (unfold, then the whole (C_out, J, N*L) difference tensor
-at once; rewritten here from its description) and F.conv2d of the same shape, the floor: the
-same number of multiply-adds in a tuned kernel. The unfold approach needs about 5 GB per
-forward pass at batch 32 and two to three times that in backward, more than a shared 2-core
-machine can spare, so it is measured at batches 4 and 8; ours and F.conv2d also at 32.
+"Ours" is the fast path, `adder_conv2d_fast`; the readable core, `adder_conv2d`, is an extra
+row so that the fast path's gain shows. The peer is the reference code's approach (unfold, then
+the whole (C_out, J, N*L) difference tensor at once; rewritten here from its description). The
+floors are F.conv2d of the same shape, the same number of multiply-adds in a tuned kernel, and
+for memory the bytes a convolution keeps: its input and its output. The unfold approach needs
+about 5 GB per forward pass at batch 32 and two to three times that in backward, more than a
+shared 2-core machine can spare, so it runs at batches 4 and 8 only, in short runs of its own
+beside ours (its gigabyte allocations would slow whatever ran next to it). Run with
+`make bench NAME=addernet`.
 """
 
-import statistics
+import sys
 
 import torch
 import torch.nn.functional as F
 
 from papernotes import load_core
-from papernotes.timing import median_seconds, peak_memory_bytes
+from papernotes.benchreport import BenchReport
+from papernotes.timing import interleaved_medians, peak_memory_bytes
 
 core = load_core("companions/addernet.py")
 CHANNELS, SIDE, KERNEL, PADDING = 64, 32, 3, 1
+BATCHES, UNFOLD_BATCHES = (4, 8, 32), (4, 8)
+SMOKE_CHANNELS, SMOKE_SIDE, SMOKE_BATCHES = 8, 8, (1,)
+CONV_TARGET, MEMORY_TARGET, TARGET_BATCHES = 10.0, 2.0, (8, 32)  # issue 14: at most, at batches 8 and 32
+CONV = "F.conv2d of the same shape"
+MEMORY = "a convolution's input + output bytes"
 
 
 class UnfoldAdder(torch.autograd.Function):
@@ -45,17 +55,19 @@ class UnfoldAdder(torch.autograd.Function):
 
 
 METHODS = {
-    "adder_conv2d (ours)": lambda x, w: core.adder_conv2d(x, w, 1, PADDING),
-    "unfold (reference)": UnfoldAdder.apply,
-    "F.conv2d (floor)": lambda x, w: F.conv2d(x, w, padding=PADDING),
+    "ours": lambda x, w: core.adder_conv2d_fast(x, w, 1, PADDING),
+    "readable core": lambda x, w: core.adder_conv2d(x, w, 1, PADDING),
+    "unfold": UnfoldAdder.apply,
+    "F.conv2d": lambda x, w: F.conv2d(x, w, padding=PADDING),
 }
 
 
-def forward_backward(method, batch):
-    """Inputs are made outside the returned call, so they count as baseline memory."""
-    x = torch.randn(batch, CHANNELS, SIDE, SIDE, requires_grad=True)
-    w = torch.randn(CHANNELS, CHANNELS, KERNEL, KERNEL, requires_grad=True)
-    grad_y = torch.randn(batch, CHANNELS, SIDE, SIDE)
+def forward_backward(method: str, batch: int, channels: int, side: int):
+    """A callable running forward + backward; its inputs are made here, so they count as baseline memory."""
+    generator = torch.Generator().manual_seed(batch)
+    x = torch.randn(batch, channels, side, side, generator=generator).requires_grad_()
+    w = torch.randn(channels, channels, KERNEL, KERNEL, generator=generator).requires_grad_()
+    grad_y = torch.randn(batch, channels, side, side, generator=generator)
 
     def call():
         x.grad = w.grad = None
@@ -64,45 +76,67 @@ def forward_backward(method, batch):
     return call
 
 
-def check_peer_agrees():
-    x = torch.randn(2, CHANNELS, 8, 8, dtype=torch.float64, requires_grad=True)
-    w = torch.randn(CHANNELS, CHANNELS, KERNEL, KERNEL, dtype=torch.float64, requires_grad=True)
-    ours, peer = core.adder_conv2d(x, w, 1, PADDING), UnfoldAdder.apply(x, w)
-    torch.testing.assert_close(ours, peer)
-    for a, b in zip(torch.autograd.grad(ours.sum(), (x, w)), torch.autograd.grad(peer.sum(), (x, w))):
-        torch.testing.assert_close(a, b)
+def check_methods_agree(channels: int):
+    """The three adder implementations give the same values and gradients (float64)."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(2, channels, 8, 8, dtype=torch.float64, generator=generator).requires_grad_()
+    w = torch.randn(channels, channels, KERNEL, KERNEL, dtype=torch.float64, generator=generator).requires_grad_()
+    outputs = {name: METHODS[name](x, w) for name in ("ours", "readable core", "unfold")}
+    grad_y = torch.randn(outputs["ours"].shape, dtype=torch.float64, generator=generator)
+    reference = (outputs["ours"], *torch.autograd.grad(outputs["ours"], (x, w), grad_y))
+    for name in ("readable core", "unfold"):
+        for got, want in zip((outputs[name], *torch.autograd.grad(outputs[name], (x, w), grad_y)), reference):
+            torch.testing.assert_close(got, want)
 
 
-def interleaved_times(methods, batch, rounds=5):
-    """Median seconds per method, one sample of each in turn, so background load hits all alike."""
-    calls = {method: forward_backward(method, batch) for method in methods}
-    for call in calls.values():
-        call()  # warm-up
-    samples = {method: [] for method in methods}
-    for _ in range(rounds):
-        for method, call in calls.items():
-            samples[method].append(median_seconds(call, repeat=1, warmup=0))
-    return {method: statistics.median(values) for method, values in samples.items()}
+def main(smoke: bool = False) -> BenchReport:
+    """Time and print; ``smoke`` runs one tiny layer once, to show the script still works."""
+    torch.set_num_threads(2)
+    channels, side, batches = (SMOKE_CHANNELS, SMOKE_SIDE, SMOKE_BATCHES) if smoke else (CHANNELS, SIDE, BATCHES)
+    unfold_batches = batches if smoke else UNFOLD_BATCHES
+    repeat, unfold_repeat, warmup = (1, 1, 0) if smoke else (15, 3, 2)
+    check_methods_agree(channels)
+    seconds = {}
+    for batch in batches:
+        calls = {name: forward_backward(name, batch, channels, side) for name in ("ours", "readable core", "F.conv2d")}
+        seconds[batch] = interleaved_medians(calls, repeat=repeat, warmup=warmup)
+        if batch in unfold_batches:
+            pair = {name: forward_backward(name, batch, channels, side) for name in ("ours", "unfold")}
+            beside = interleaved_medians(pair, repeat=unfold_repeat, warmup=1 if warmup else 0)
+            seconds[batch] |= {"unfold": beside["unfold"], "ours, beside unfold": beside["ours"]}
+    # Memory after all timings: peak_memory_bytes fixes glibc's mmap threshold for the whole process,
+    # which would turn every later large allocation into a fresh mmap and slow the timings down.
+    memory = {(batch, name): peak_memory_bytes(lambda name=name, batch=batch: forward_backward(name, batch, channels, side))
+              for batch in batches for name in ("ours", "readable core", "F.conv2d", "unfold") if name != "unfold" or batch in unfold_batches}
+    activation_bytes = {batch: 2 * batch * channels * side * side * 4 for batch in batches}  # float32 input + output
+
+    report = BenchReport("addernet", f"adder convolution forward + backward, {channels}->{channels} channels, "
+                                     f"{KERNEL}x{KERNEL}, {side}x{side}, stride 1, padding {PADDING}, float32")
+    print(f"adder convolution forward + backward, {channels}->{channels} channels, {KERNEL}x{KERNEL}, {side}x{side}, "
+          f"{torch.get_num_threads()} threads (shared machine: read the ratios, not the times)")
+    print(f"{'batch':>5} {'method':14} {'median ms':>10} {'ours/this':>10} {'peak MiB':>9}")
+    for batch in batches:
+        t = seconds[batch]
+        for name in ("ours", "readable core", "unfold", "F.conv2d"):
+            if name not in t:
+                continue
+            ours = t["ours, beside unfold"] if name == "unfold" else t["ours"]
+            peak = f"{memory[batch, name] / 2**20:>9.1f}" if (batch, name) in memory else f"{'':>9}"
+            print(f"{batch:>5} {name:14} {t[name] * 1e3:>10.1f} {ours / t[name]:>10.3f} {peak}")
+        memory_ratio = memory[batch, "ours"] / activation_bytes[batch]
+        target = batch in TARGET_BATCHES and not smoke
+        case = f"batch {batch}"
+        report.add(case, CONV, "floor", t["ours"] / t["F.conv2d"], target=CONV_TARGET if target else None)
+        if memory_ratio > 0:  # a tiny smoke-run layer can stay within pages the process already holds
+            report.add(case, f"peak memory against {MEMORY}", "floor", memory_ratio, target=MEMORY_TARGET if target else None)
+        report.add(case, "the readable core adder_conv2d", "peer", t["ours"] / t["readable core"])
+        if "unfold" in t:
+            report.add(case, "the reference code's unfold approach", "peer", t["ours, beside unfold"] / t["unfold"])
+        print(f"{batch:>5} ours / F.conv2d = {t['ours'] / t['F.conv2d']:.2f} (target {CONV_TARGET} at batches {TARGET_BATCHES}); "
+              f"peak memory / {MEMORY} = {memory_ratio:.2f} ({memory[batch, 'ours'] / 2**20:.1f} MiB against "
+              f"{activation_bytes[batch] / 2**20:.1f} MiB; target {MEMORY_TARGET})")
+    return report
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
-    check_peer_agrees()
-    plan = {4: list(METHODS), 8: list(METHODS), 32: ["adder_conv2d (ours)", "F.conv2d (floor)"]}
-    print(f"forward + backward, {CHANNELS}->{CHANNELS} channels, {KERNEL}x{KERNEL}, {SIDE}x{SIDE}, 2 threads")
-    print(f"{'batch':>5} {'method':22} {'time ms':>9} {'peak MiB':>9}")
-    results = {}
-    for batch, methods in plan.items():
-        times = interleaved_times(methods, batch)
-        for method in methods:
-            peak = peak_memory_bytes(lambda: forward_backward(method, batch))
-            results[batch, method] = times[method], peak
-            print(f"{batch:>5} {method:22} {times[method] * 1e3:>9.1f} {peak / 2**20:>9.1f}", flush=True)
-    print("\nratios (F.conv2d's peak is within allocator noise, so memory is compared with unfold only)")
-    for batch, methods in plan.items():
-        ours_s, ours_m = results[batch, "adder_conv2d (ours)"]
-        for peer in methods[1:]:
-            peer_s, peer_m = results[batch, peer]
-            memory = f"   ours/unfold memory {ours_m / peer_m:.3f}x" if peer.startswith("unfold") else ""
-            print(f"batch {batch:>2}: ours/{peer.split()[0]:9} time {ours_s / peer_s:6.2f}x{memory}")
+    main(smoke="--smoke" in sys.argv[1:])

@@ -1,8 +1,11 @@
-"""NT-Xent forward + backward: ours against lightly, pytorch-metric-learning and a matmul floor.
+"""NT-Xent forward + backward: the fast path against lightly, pytorch-metric-learning and a matmul floor.
 
 The floor is the one product the loss cannot avoid: the (2N x d) . (d x 2N) similarity matrix.
+The readable core (`nt_xent`, plain autograd) is an extra row, so the fast path's speed-up shows.
 Run with `make bench NAME=simclr`.
 """
+
+import sys
 
 import torch
 from lightly.loss import NTXentLoss as LightlyNTXent
@@ -10,12 +13,15 @@ from pytorch_metric_learning.losses import NTXentLoss as PMLNTXent
 from pytorch_metric_learning.losses import SelfSupervisedLoss
 
 from papernotes import load_core
-from papernotes.timing import median_seconds, peak_memory_bytes
+from papernotes.benchreport import BenchReport
+from papernotes.timing import interleaved_medians, peak_memory_bytes
 
 core = load_core("companions/simclr.py")
-torch.set_num_threads(2)
 DIM, TEMPERATURE = 128, 0.5
+SIZES, SMOKE_SIZES = (512, 2048), (16,)  # 2N, the number of views
+FLOOR_TARGET, LIGHTLY_TARGET = 3.0, 0.5  # issue 14: ours / floor and ours / lightly, at most
 PML_MEMORY_LIMIT = 4 * 2**30  # its pair mask holds 2N x 2N(2N - 2) floats: skip beyond this
+FLOOR = "one (2N x d) @ (d x 2N) matmul"
 
 
 def forward_backward(loss_fn, views: int):
@@ -42,36 +48,65 @@ def pml_mask_bytes(views: int) -> int:
 
 
 LOSSES = {
-    "ours": lambda a, b: core.nt_xent(a, b, TEMPERATURE),
+    "ours": lambda a, b: core.nt_xent_fast(a, b, TEMPERATURE),
+    "readable core": lambda a, b: core.nt_xent(a, b, TEMPERATURE),
     "lightly": LightlyNTXent(temperature=TEMPERATURE),
     "pytorch-metric-learning": SelfSupervisedLoss(PMLNTXent(temperature=TEMPERATURE)),
 }
-
-SIZES = (512, 2048)
-
-
-def runnable(name: str, views: int) -> bool:
-    return name != "pytorch-metric-learning" or pml_mask_bytes(views) <= PML_MEMORY_LIMIT
-
-
-memory = {
-    (views, name): peak_memory_bytes(lambda fn=loss_fn, v=views: forward_backward(fn, v))
-    for views in SIZES for name, loss_fn in LOSSES.items() if runnable(name, views)
+AGAINST = {
+    "readable core": ("the readable core nt_xent (plain autograd)", None),
+    "lightly": ("lightly NTXentLoss", LIGHTLY_TARGET),
+    "pytorch-metric-learning": ("pytorch-metric-learning NTXentLoss", None),
 }
 
-print(f"NT-Xent forward + backward, d = {DIM}, {torch.get_num_threads()} threads; floor = one (2N x {DIM}) @ ({DIM} x 2N) matmul")
-print(f"{'2N':>5} {'method':24} {'median ms':>10} {'ours/this':>9} {'this/floor':>10} {'peak MiB':>9}")
-for views in SIZES:
-    floor = median_seconds(matmul_floor(views), repeat=15, min_time=0.05)
+
+def main(smoke: bool = False) -> BenchReport:
+    """Time and print; ``smoke`` runs a tiny batch once, to show the script still works."""
+    torch.set_num_threads(2)
+    sizes, repeat, warmup = (SMOKE_SIZES, 1, 0) if smoke else (SIZES, 31, 3)
+    runnable = {views: [name for name in LOSSES if name != "pytorch-metric-learning" or pml_mask_bytes(views) <= PML_MEMORY_LIMIT]
+                for views in sizes}
+    # Memory first, in a fresh process: peak_memory_bytes reads the resident-set high-water mark,
+    # which memory freed into the heap by earlier runs would hide.
+    memory = {(views, name): peak_memory_bytes(lambda fn=LOSSES[name], v=views: forward_backward(fn, v))
+              for views in sizes for name in runnable[views]}
     seconds = {}
-    for name, loss_fn in LOSSES.items():
-        if not runnable(name, views):
-            print(f"{views:>5} {name:24} skipped: its positive-by-negative-pair mask needs {pml_mask_bytes(views) / 2**30:.0f} GiB")
-            continue
-        slow = name == "pytorch-metric-learning"  # cubic in the batch: a few samples suffice
-        seconds[name] = median_seconds(forward_backward(loss_fn, views), repeat=3 if slow else 9, warmup=1, min_time=0 if slow else 0.1)
-    for name, value in seconds.items():
-        print(f"{views:>5} {name:24} {value * 1e3:>10.2f} {seconds['ours'] / value:>9.2f} {value / floor:>10.2f} {memory[views, name] / 2**20:>9.1f}")
-    print(f"{views:>5} {'matmul floor':24} {floor * 1e3:>10.2f} {seconds['ours'] / floor:>9.2f} {1.0:>10.2f}")
-    fastest_peer = min(v for k, v in seconds.items() if k != "ours")
-    print(f"{views:>5} ours / fastest peer = {seconds['ours'] / fastest_peer:.2f}; ours / floor = {seconds['ours'] / floor:.2f}")
+    for views in sizes:
+        runs = {name: forward_backward(LOSSES[name], views) for name in runnable[views]}
+        fast = {name: run for name, run in runs.items() if name != "pytorch-metric-learning"}
+        seconds[views] = interleaved_medians({"floor": matmul_floor(views)} | fast, repeat=repeat, warmup=warmup)
+        if "pytorch-metric-learning" in runs:  # cubic in the batch, seconds a call: a short run of its own against ours
+            pair = interleaved_medians({name: runs[name] for name in ("ours", "pytorch-metric-learning")}, repeat=min(repeat, 3), warmup=0)
+            seconds[views]["pytorch-metric-learning"] = pair["pytorch-metric-learning"]
+            seconds[views]["ours, beside it"] = pair["ours"]
+
+    report = BenchReport("simclr", f"NT-Xent forward + backward, d = {DIM}, float32, tau = {TEMPERATURE}")
+    print(f"NT-Xent forward + backward, d = {DIM}, {torch.get_num_threads()} threads (shared machine: read the ratios, "
+          f"not the times); floor = {FLOOR}")
+    print(f"{'2N':>5} {'method':24} {'median ms':>10} {'ours/this':>9} {'this/floor':>10} {'peak MiB':>9}")
+    for views in sizes:
+        t, case = seconds[views], f"2N = {views}"
+        ratios = {name: t["ours"] / t[name] for name in runnable[views]}
+        if "pytorch-metric-learning" in t:
+            ratios["pytorch-metric-learning"] = t["ours, beside it"] / t["pytorch-metric-learning"]
+        for name in runnable[views]:
+            print(f"{views:>5} {name:24} {t[name] * 1e3:>10.2f} {ratios[name]:>9.2f} {t[name] / t['floor']:>10.2f} "
+                  f"{memory[views, name] / 2**20:>9.1f}")
+        print(f"{views:>5} {'matmul floor':24} {t['floor'] * 1e3:>10.2f} {t['ours'] / t['floor']:>9.2f} {1.0:>10.2f}")
+        if "pytorch-metric-learning" in runnable[views]:
+            print(f"{views:>5} (pytorch-metric-learning's ratio is from its own run beside ours; ours took "
+                  f"{t['ours, beside it'] * 1e3:.2f} ms there)")
+        else:
+            print(f"{views:>5} {'pytorch-metric-learning':24} skipped: its positive-by-negative-pair mask needs "
+                  f"{pml_mask_bytes(views) / 2**30:.0f} GiB")
+        report.add(case, FLOOR, "floor", t["ours"] / t["floor"], target=FLOOR_TARGET)
+        for name, (against, target) in AGAINST.items():
+            if name in ratios:
+                report.add(case, against, "peer", ratios[name], target=target)
+        print(f"{views:>5} ours / floor = {t['ours'] / t['floor']:.2f} (target {FLOOR_TARGET}); "
+              f"ours / lightly = {ratios['lightly']:.2f} (target {LIGHTLY_TARGET})")
+    return report
+
+
+if __name__ == "__main__":
+    main(smoke="--smoke" in sys.argv[1:])

@@ -123,6 +123,121 @@ for args in [(torch.ones(4, 3), torch.ones(5, 3), 0.5), (torch.ones(1, 3), torch
         print("ValueError:", error)
 
 # %% [markdown]
+# ### A fast path: the gradient written out
+#
+# `nt_xent` lets autograd differentiate through the normalisation, the matrix product, the
+# diagonal fill and the cross-entropy one step at a time. Each step allocates its own
+# $2N\times 2N$ matrix, and the product's backward runs *two* more products of its size, because
+# autograd does not know that both factors of $UU^\top$ are the same $U$. Written out by hand,
+# the gradient needs one, and the symmetry of the logits saves a quarter of the forward product.
+#
+# With unit rows $u_i = z_i/\lVert z_i\rVert$, logits $s_{ik} = u_i^\top u_k/\tau$, the partner
+# $p(i) = (i + N) \bmod 2N$ and $Z_i = \sum_{k\neq i} e^{s_{ik}}$, the loss is
+# $\mathcal{L} = \frac{1}{2N}\sum_i \big[\log Z_i - s_{i,p(i)}\big]$. Its gradient with respect to
+# one logit is the softmax minus the one-hot of the partner,
+#
+# $$\frac{\partial\mathcal{L}}{\partial s_{ik}} = \frac{1}{2N}\big(P_{ik} - \mathbb{1}_{[k = p(i)]}\big),
+# \qquad P_{ik} = \frac{e^{s_{ik}}}{Z_i}\ (k\neq i),\quad P_{ii} = 0.$$
+#
+# $u_i$ enters row $i$ and column $i$ of the logits, so the two contributions add (the gradient
+# is symmetrised), and the partner pairing is its own transpose:
+#
+# $$g_i = \frac{\partial\mathcal{L}}{\partial u_i} = \frac{1}{2N\tau}\sum_k M_{ik}\,u_k,
+# \qquad M_{ik} = P_{ik} + P_{ki} - 2\,\mathbb{1}_{[k = p(i)]}.$$
+#
+# The logits are symmetric, so $e^{s_{ik}} = e^{s_{ki}}$ and $P_{ik} + P_{ki} = e^{s_{ik}}\,(1/Z_i + 1/Z_k)$:
+# the symmetrised softmax is the stored matrix of exponentials times an outer sum, with no
+# transpose, and the one-hot is a 2 taken off one diagonal. Back through the normalisation only
+# the part of $g_i$ orthogonal to $u_i$ survives: $\partial\mathcal{L}/\partial z_i =
+# (g_i - u_i\,u_i^\top g_i)/\lVert z_i\rVert$.
+#
+# **Three quarters of the matrix.** Stacked as $[z^{(1)}; z^{(2)}]$, the logits are four
+# $N\times N$ blocks, $\begin{bmatrix} S_{11} & S_{12}\\ S_{21} & S_{22}\end{bmatrix}$, with
+# $S_{21} = S_{12}^\top$. We compute the top rows $[S_{11}, S_{12}]$ and $S_{22}$ only; a row sum
+# of $e^{S_{21}}$ is a column sum of $e^{S_{12}}$, and the positives are the diagonal of $S_{12}$
+# ($s_{i,i+N} = s_{i+N,i}$). $M$ is symmetric too, so the second view's gradient reads the same
+# block transposed: $M_{21}U_1 + M_{22}U_2 = M_{12}^\top U_1 + M_{22}U_2$. In all, the products
+# come to $\tfrac34 + 1$ of the floor's where autograd runs three, and the elementwise work
+# (exponential, row sums, the outer sum and its product) to four passes over three quarters of
+# the matrix.
+#
+# **No maximum to subtract.** $|s_{ik}|\le 1/\tau$, so $e^{s_{ik}}$ lies in $[e^{-1/\tau}, e^{1/\tau}]$
+# and $Z_i \le 2N e^{1/\tau}$. While $1/\tau + \log 2N$ stays below the log of the dtype's largest
+# number (88.7 in float32: $\tau$ above about 0.0125 at $2N = 8192$), nothing overflows or underflows, and
+# the pass that log-sum-exp spends on each row's maximum is not needed. Colder temperatures, or
+# float16, go to `nt_xent`.
+
+# %%
+# --8<-- [start:core-fast]
+def nt_xent_fast(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The same loss as ``nt_xent``, value and gradient, with the backward written out by hand.
+
+    Faster because the logits are symmetric: it computes three quarters of the (2N, 2N) matrix
+    (the lower-left block is the upper-right one transposed) and runs 1.75 floor-sized matrix
+    products where autograd runs three (it differentiates U @ U.T as a product of two unrelated
+    matrices), with four elementwise passes over two buffers where autograd's diagonal fill,
+    log-softmax and cross-entropy, forward and backward, make more and allocate one each. It has
+    no double backward (``create_graph=True`` raises). Temperatures too cold for
+    ``exp(1 / temperature)`` in the dtype's range fall back to ``nt_xent``.
+    """
+    _check_inputs(z1, z2, temperature)
+    views = 2 * z1.shape[0]
+    dtype = torch.promote_types(z1.dtype, z2.dtype)
+    if 1 / temperature + math.log(views) >= math.log(torch.finfo(dtype).max):
+        return nt_xent(z1, z2, temperature)
+    return _NTXentFast.apply(z1, z2, temperature)
+
+
+class _NTXentFast(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z1, z2, temperature):
+        n = z1.shape[0]
+        z = torch.cat([z1, z2])  # (2N, d)
+        norms = torch.linalg.vector_norm(z, dim=1, keepdim=True)  # (2N, 1)
+        smallest, largest = torch.aminmax(norms)
+        if not (smallest.item() > 0 and largest.item() < math.inf):  # a NaN norm fails both comparisons
+            raise ValueError("z1 and z2: every row needs a finite, non-zero norm (cosine similarity is undefined otherwise)")
+        unit = z.div_(norms)  # (2N, d), in place: z is our own copy
+        product_only = unit.new_zeros(())  # addmm with beta=0 ignores it: alpha * A @ B, no scaled copy of U
+        # S = U U^T / tau in blocks; S21 = S12^T is never computed
+        top = torch.addmm(product_only, unit[:n], unit.T, beta=0, alpha=1 / temperature)  # (N, 2N): [S11, S12]
+        bottom_right = torch.addmm(product_only, unit[n:], unit[n:].T, beta=0, alpha=1 / temperature)  # (N, N): S22
+        positive = top.diagonal(n).mean()  # s_i,i+N = s_i+N,i: pair i's logit, the same for both of its anchors
+        top.diagonal().fill_(-math.inf)  # k = i leaves the sum, in S11 and S22
+        bottom_right.diagonal().fill_(-math.inf)
+        top.exp_()  # in place: e^s_ik, 0 on the diagonal
+        bottom_right.exp_()
+        cross = top[:, n:]  # (N, N): e^S12, whose columns are the rows of e^S21
+        row_sums = torch.cat([top.sum(dim=1), cross.sum(dim=0) + bottom_right.sum(dim=1)])  # (2N,): Z_i
+        ctx.save_for_backward(unit, norms, top, bottom_right, row_sums)
+        ctx.temperature, ctx.dtypes = temperature, (z1.dtype, z2.dtype)
+        return row_sums.log().mean() - positive
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        if torch.is_grad_enabled():  # create_graph=True: a second derivative would silently miss this loss's part
+            raise RuntimeError("nt_xent_fast has no double backward (create_graph=True); use nt_xent")
+        unit, norms, top, bottom_right, row_sums = ctx.saved_tensors
+        views, n = unit.shape[0], unit.shape[0] // 2
+        inverse_sums = row_sums.reciprocal()  # (2N,): 1 / Z_i
+        top_coefficients = inverse_sums[:n, None] + inverse_sums  # (N, 2N): 1/Z_i + 1/Z_k
+        top_coefficients *= top  # e^s_ik (1/Z_i + 1/Z_k) = P_ik + P_ki: the softmax, symmetrised
+        top_coefficients.diagonal(n).sub_(2)  # minus the partner's one-hot, once from each side
+        bottom_coefficients = inverse_sums[n:, None] + inverse_sums[n:]  # (N, N)
+        bottom_coefficients *= bottom_right
+        grad_unit = torch.empty_like(unit)  # (2N, d): sum_k (P_ik + P_ki - 2 [k = p(i)]) u_k
+        torch.mm(top_coefficients, unit, out=grad_unit[:n])  # view 1: M11 U1 + M12 U2
+        torch.mm(bottom_coefficients, unit[n:], out=grad_unit[n:])  # view 2: M22 U2 ...
+        grad_unit[n:].addmm_(top_coefficients[:, n:].T, unit[:n])  # ... + M21 U1, with M21 = M12^T
+        radial = torch.linalg.vecdot(unit, grad_unit, dim=1).unsqueeze(1)  # (2N, 1): u_i . g_i
+        grad_z = grad_unit.addcmul_(unit, radial, value=-1)  # (2N, d), in place: g_i minus its part along u_i
+        grad_z *= grad_loss / (views * ctx.temperature * norms)  # the 1 / (2N tau) of the gradient, and 1 / |z_i|
+        dtype1, dtype2 = ctx.dtypes
+        return grad_z[:n].to(dtype1), grad_z[n:].to(dtype2), None
+
+# --8<-- [end:core-fast]
+
+# %% [markdown]
 # ## Checks against references
 #
 # **Eq. 1, term by term.** A direct transcription with Python loops: the views interleaved in
@@ -203,6 +318,35 @@ assert z1.grad.isfinite().all() and z2.grad.isfinite().all()
 print("gradcheck passes at tau = 0.1, 0.5, 1.0; gradients are finite")
 
 # %% [markdown]
+# **The fast path equals the readable core.** `nt_xent_fast` must return the same loss and the
+# same gradients with respect to both views as `nt_xent`, in float64, on random shapes: from
+# the smallest batch ($N = 2$) and a single channel ($d = 1$) up to $2N = 600$ views, at
+# temperatures from 0.05 to 2. Its gradient also passes `gradcheck` on its own.
+
+# %%
+def value_and_grads(loss_fn, z1, z2):
+    a, b = z1.clone().requires_grad_(), z2.clone().requires_grad_()
+    loss = loss_fn(a, b)
+    loss.backward()
+    return loss.detach(), a.grad, b.grad
+
+
+fast_check = torch.Generator().manual_seed(14)  # its own stream: the later cells draw what they drew before
+shapes = [(2, 1), (2, 64), (300, 5)] + [tuple(torch.randint(2, 65, (2,), generator=fast_check).tolist()) for _ in range(5)]
+for n, d in shapes:
+    z1, z2 = torch.randn(2, n, d, dtype=torch.float64, generator=fast_check)
+    for temperature in (0.05, 0.1, 0.5, 2.0):
+        fast = value_and_grads(lambda a, b: nt_xent_fast(a, b, temperature), z1, z2)
+        readable = value_and_grads(lambda a, b: nt_xent(a, b, temperature), z1, z2)
+        for mine, theirs in zip(fast, readable):
+            torch.testing.assert_close(mine, theirs, rtol=1e-12, atol=1e-14)
+z1 = torch.randn(6, 5, dtype=torch.float64, generator=fast_check, requires_grad=True)
+z2 = torch.randn(6, 5, dtype=torch.float64, generator=fast_check, requires_grad=True)
+assert torch.autograd.gradcheck(lambda a, b: nt_xent_fast(a, b, 0.2), (z1, z2), eps=1e-6, atol=1e-7)
+print(f"nt_xent_fast == nt_xent in value and both gradients on {len(shapes)} shapes (N, d) x 4 temperatures "
+      "(float64, 1e-12); gradcheck passes")
+
+# %% [markdown]
 # **Peer libraries.** lightly's `NTXentLoss` builds the two cross-view blocks and the two
 # same-view blocks with the diagonal *removed by indexing*; pytorch-metric-learning's
 # `NTXentLoss` is label based: wrapped in `SelfSupervisedLoss(..., symmetric=True)` it labels
@@ -214,14 +358,6 @@ print("gradcheck passes at tau = 0.1, 0.5, 1.0; gradients are finite")
 from lightly.loss import NTXentLoss as LightlyNTXent
 from pytorch_metric_learning.losses import NTXentLoss as PMLNTXent
 from pytorch_metric_learning.losses import SelfSupervisedLoss
-
-
-def value_and_grads(loss_fn, z1, z2):
-    a, b = z1.clone().requires_grad_(), z2.clone().requires_grad_()
-    loss = loss_fn(a, b)
-    loss.backward()
-    return loss.detach(), a.grad, b.grad
-
 
 z1, z2 = torch.randn(64, 16, dtype=torch.float64), torch.randn(64, 16, dtype=torch.float64)
 for temperature in (0.1, 0.5):
@@ -376,18 +512,6 @@ ledger.declare(
     test=NotCheckable("needs ImageNet pre-training at batch 4096 for 1,000 epochs, which the paper ran on 32 to 128 TPU cores"),
 )
 ledger.declare(
-    "C4", "Without colour distortion, colour histograms alone tell which crops come from the same image",
-    where="arXiv v3, Section 3.1, Fig. 6(a)",
-    paper="crops of one image share a similar colour distribution, so colour histograms alone suffice to distinguish images (histograms shown, no number)",
-    test=Effect(
-        statistic="fraction of 256 crop-only views whose nearest other view by 64-bin colour histogram is its partner",
-        at_least=0.5, seeds=SEEDS,
-        setup="seed s takes generated texture images 128s to 128s + 127 and draws two random resized crops of each; "
-              "'suffice' read as: the histogram finds the partner for a majority of views (chance is 1/255)",
-    ),
-    fmt="{:.1%}",
-)
-ledger.declare(
     "C5", "Composing random crop and colour distortion gives a better representation than either alone",
     where="arXiv v3, Section 3.1, Fig. 5",
     paper="no single transformation suffices to learn good representations, and crop + colour stands out among the pairs (ImageNet; values only in the figure)",
@@ -430,17 +554,6 @@ ledger.declare(
         setup=PRETRAINING + "; crop + colour; the same learning rate at both batch sizes (the paper scales it with the batch)",
     ),
     fmt="{:+.1%}",
-)
-ledger.declare(
-    "C9", "With colour distortion, colour histograms no longer tell which crops come from the same image",
-    where="arXiv v3, Section 3.1, Fig. 6(b)",
-    paper="with colour distortion the histograms of crops of one image no longer coincide, hence cropping must be composed with colour distortion (histograms shown, no number)",
-    test=Effect(
-        statistic="the same fraction as C4 when every view is cropped and then colour-distorted",
-        at_most=0.5, seeds=SEEDS,
-        setup="the images and seeds of C4; the line is C4's turned round: the histogram finds the partner for at most half of the views",
-    ),
-    fmt="{:.1%}",
 )
 
 # %% [markdown]
@@ -547,7 +660,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **The shortcut, measured without any network (C4, C9).** For 128 images we take two augmented
+# **The shortcut, shown without any network.** This illustrates the paper's Fig. 6 and is no
+# claim: our generated images each get two random colours of their own, so a colour histogram
+# identifies an image by construction, and the earlier claims C4 and C9 built on it could not
+# fail. For 128 images we take two augmented
 # views each and match every view to its most similar other view by a 64-bin colour histogram
 # (4 levels per channel, cosine similarity). If the nearest view is its partner, the contrastive
 # task is solved by colour alone. The paper's Fig. 6 shows histograms of ImageNet crops; here
@@ -582,10 +698,6 @@ shortcut = {name: [histogram_matching_accuracy(augment, unlabelled[128 * seed:12
 for name, values in shortcut.items():
     per_seed = ", ".join(f"{value:.1%}" for value in values)
     print(f"{name:14} partner found by colour histogram, seeds {SEEDS}: {per_seed} of 256 views (chance {1 / 255:.1%})")
-
-# %%
-ledger.measure("C4", shortcut["crop only"], note="crop + colour: " + ", ".join(f"{v:.1%}" for v in shortcut["crop + colour"]))
-ledger.measure("C9", shortcut["crop + colour"], note="crop only: " + ", ".join(f"{v:.1%}" for v in shortcut["crop only"]))
 
 # %% [markdown]
 # **Pre-training.** Adam (learning rate $10^{-3}$) instead of LARS, one epoch over the 1,536
@@ -722,7 +834,7 @@ ledger.show()
 # %% [markdown]
 # In the run recorded here the encoder is barely trained: an untrained encoder already gives a
 # probe well above chance, and 24 steps move it by a few points. The colour shortcut is plain,
-# colour distortion removes it (C4, C9), and cropping alone gives the weakest of the three
+# colour distortion removes it (shown above, not a claim), and cropping alone gives the weakest of the three
 # policies, which is what the shortcut predicts. The comparisons that need a trained encoder
 # (C5 to C8) do not hold on every seed: the table gives each seed's value and the accuracies
 # behind it. The smaller batch wins because it takes four times as many steps, which suggests
@@ -731,6 +843,9 @@ ledger.show()
 # %% [markdown]
 # ## What this does not show
 #
+# - **The colour shortcut (Fig. 6).** Crops of one natural image share its colour histogram; our
+#   generated images have colours chosen per image, so the shortcut is built into our data. The
+#   histogram matching above illustrates it; it cannot test it, so C4 and C9 were retired.
 # - **ImageNet.** Every number the paper reports is ImageNet (or transfer) accuracy after 100 to
 #   1,000 epochs at batches of 256 to 8192 on TPUs. Our runs take 24–96 Adam steps on 1,536
 #   generated 24×24 images, so a claim not reproduced here is not refuted there, and one
