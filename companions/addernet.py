@@ -405,6 +405,7 @@ class FastAdderFunction(torch.autograd.Function):
             for rows, sums in zip(patches[:, None, :].split(per_block), min_sums[done:done + len(patches)].split(per_block)):
                 torch.sum(torch.minimum(rows, filters, out=block[:len(rows)]), dim=2, out=sums)  # (c, 1, J) -> (c, O, J) -> (c, O)
             done += len(patches)
+        del patch_rows, block  # before the output's copy below, so that peak memory holds one of them, not both
         y = min_sums.mul_(2).sub_(patch_sums).sub_(filters.sum(dim=2))  # (N*L, O): -sum_j |X - F|
         ctx.save_for_backward(x, weight)
         ctx.geometry = (stride, padding)
@@ -420,7 +421,7 @@ class FastAdderFunction(torch.autograd.Function):
             filters = weight.permute(0, 2, 3, 1).reshape(1, out_channels, -1)  # (1, O, J)
             per_block, bands = _plan(x.shape[0], grad_y.shape[2], grad_y.shape[3], filters)
             most = max(map(_positions, bands))
-            patch_rows, lows, highs, row_grads = (x.new_empty(most, filters.shape[2]) for _ in range(4))  # (B, J) each, reused
+            patch_rows, row_grads = x.new_empty(most, filters.shape[2]), x.new_empty(most, filters.shape[2])  # (B, J) each, reused
             upstream = x.new_empty(most, out_channels)  # (B, O), reused
             block = x.new_empty(per_block, out_channels, filters.shape[2])  # (c, O, J), reused
             grad_x = torch.zeros_like(x)  # (N, C, H, W)
@@ -430,10 +431,8 @@ class FastAdderFunction(torch.autograd.Function):
                 b = len(patches)
                 g = upstream[:b]  # (b, O), rows aligned with the patches
                 g.view(-1, rows.stop - rows.start, cols.stop - cols.start, out_channels).copy_(grad_y[images, :, rows, cols].permute(0, 2, 3, 1))
-                torch.sub(patches, 1, out=lows[:b])
-                torch.add(patches, 1, out=highs[:b])
-                for low, high, g_rows, grad_rows in zip(*(t[:b, None, :].split(per_block) for t in (lows, highs, g, row_grads))):
-                    clipped = torch.clamp(filters, low, high, out=block[:len(low)])  # (c, O, J): X + HT(F - X)
+                for x_rows, g_rows, grad_rows in zip(*(t[:b, None, :].split(per_block) for t in (patches, g, row_grads))):
+                    clipped = torch.clamp(filters, x_rows - 1, x_rows + 1, out=block[:len(x_rows)])  # (c, O, J): X + HT(F - X)
                     torch.bmm(g_rows, clipped, out=grad_rows)  # (c, 1, O) @ (c, O, J) -> (c, 1, J)
                 band_grad = row_grads[:b].addcmul_(patches, g.sum(dim=1, keepdim=True), value=-1)  # (b, J): sum_o HT(F - X) g
                 _fold_band(grad_x, band_grad, band, (kh, kw), stride, padding)

@@ -90,7 +90,9 @@ def _text(html: str) -> str:
 
 def test_claims_page_lists_every_claim_linked_to_the_cell_that_checks_it(site):
     html = _page(site, "claims.md")
-    rows = re.findall(r'<tr data-verdict="([^"]+)" data-paper="[^"]+" data-test="[^"]+"><td><a href="\.\./([^"]+)/">[^<]*</a></td><td><a href="\.\./([^"#]+)#([^"]+)">(C\d+)</a>', html)
+    rows = re.findall(
+        r'<tr id="claim-[^"]+" data-verdict="([^"]+)" data-paper="[^"]+" data-test="[^"]+"><td><a href="\.\./([^"]+)/">[^<]*</a></td>'
+        r'<td><a href="\.\./([^"#]+)#([^"]+)" title="[^"]*">(C\d+)</a>', html)
     expected = {(note.slug, c["id"], c["verdict"]) for note, twin in _companions() for c in twin.claims}
     assert {(link.rstrip("/").split("/")[-1], ident, verdict) for verdict, _, link, _, ident in rows} == expected
     for verdict, note_url, companion_url, fragment, ident in rows:
@@ -104,6 +106,7 @@ def test_claims_json_and_home_totals_count_every_verdict(site):
     from collections import Counter
 
     from papersite.claims_format import TEST_KINDS, VERDICT_MEANINGS, Verdict
+    from papersite.verdicts import badge
 
     data = json.loads((site / "claims.json").read_text(encoding="utf-8"))
     counts = Counter(c["verdict"] for _, twin in _companions() for c in twin.claims)
@@ -114,7 +117,8 @@ def test_claims_json_and_home_totals_count_every_verdict(site):
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "claim-totals" not in home
     for verdict in Verdict:
-        assert f"<td>{verdict.value}</td>\n<td>{VERDICT_MEANINGS[verdict]}</td>\n<td style=\"text-align: right;\">{counts[verdict.value]}</td>" in home, verdict
+        row = f"<td>{badge(verdict.value)}</td>\n<td>{VERDICT_MEANINGS[verdict]}</td>\n<td style=\"text-align: right;\">{counts[verdict.value]}</td>"
+        assert row in home, verdict
 
 
 def test_execution_page_shows_each_companion_runtime_and_budget(site):
