@@ -11,7 +11,9 @@ beside ours (its gigabyte allocations would slow whatever ran next to it). Run w
 `make bench NAME=addernet`.
 """
 
+import subprocess
 import sys
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +22,8 @@ from papernotes import load_core
 from papernotes.benchreport import BenchReport
 from papernotes.timing import interleaved_medians, peak_memory_bytes
 
-core = load_core("companions/addernet.py")
+ROOT = Path(__file__).resolve().parents[1]
+core = load_core(ROOT / "companions/addernet.py")
 CHANNELS, SIDE, KERNEL, PADDING = 64, 32, 3, 1
 BATCHES, UNFOLD_BATCHES = (4, 8, 32), (4, 8)
 SMOKE_CHANNELS, SMOKE_SIDE, SMOKE_BATCHES = 8, 8, (1,)
@@ -69,11 +72,19 @@ def forward_backward(method: str, batch: int, channels: int, side: int):
     w = torch.randn(channels, channels, KERNEL, KERNEL, generator=generator).requires_grad_()
     grad_y = torch.randn(batch, channels, side, side, generator=generator)
 
-    def call():
-        x.grad = w.grad = None
-        METHODS[method](x, w).backward(grad_y)
+    def call():  # gradients returned, not accumulated: nothing from an earlier call is freed during this one
+        torch.autograd.grad(METHODS[method](x, w), (x, w), grad_y)
 
     return call
+
+
+def peak_in_a_fresh_process(method: str, batch: int, channels: int, side: int) -> int:
+    """Peak memory of one call, measured by this script in a new interpreter. In this one, heap
+    memory that earlier calls freed (the unfold approach's gigabytes) would be reused without
+    showing, and peak_memory_bytes fixes glibc's mmap threshold for the rest of the process,
+    which would slow every later timing down."""
+    command = [sys.executable, __file__, "--peak-memory", method, str(batch), str(channels), str(side)]
+    return int(subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
 
 
 def check_methods_agree(channels: int):
@@ -104,10 +115,9 @@ def main(smoke: bool = False) -> BenchReport:
             pair = {name: forward_backward(name, batch, channels, side) for name in ("ours", "unfold")}
             beside = interleaved_medians(pair, repeat=unfold_repeat, warmup=1 if warmup else 0)
             seconds[batch] |= {"unfold": beside["unfold"], "ours, beside unfold": beside["ours"]}
-    # Memory after all timings: peak_memory_bytes fixes glibc's mmap threshold for the whole process,
-    # which would turn every later large allocation into a fresh mmap and slow the timings down.
-    memory = {(batch, name): peak_memory_bytes(lambda name=name, batch=batch: forward_backward(name, batch, channels, side))
-              for batch in batches for name in ("ours", "readable core", "F.conv2d", "unfold") if name != "unfold" or batch in unfold_batches}
+    measured = ("ours",) if smoke else ("ours", "readable core", "F.conv2d", "unfold")  # each a new interpreter, seconds
+    memory = {(batch, name): peak_in_a_fresh_process(name, batch, channels, side)
+              for batch in batches for name in measured if name != "unfold" or batch in unfold_batches}
     activation_bytes = {batch: 2 * batch * channels * side * side * 4 for batch in batches}  # float32 input + output
 
     report = BenchReport("addernet", f"adder convolution forward + backward, {channels}->{channels} channels, "
@@ -139,4 +149,9 @@ def main(smoke: bool = False) -> BenchReport:
 
 
 if __name__ == "__main__":
-    main(smoke="--smoke" in sys.argv[1:])
+    if sys.argv[1:2] == ["--peak-memory"]:
+        method, batch, channels, side = sys.argv[2], *map(int, sys.argv[3:6])
+        torch.set_num_threads(2)
+        print(peak_memory_bytes(lambda: forward_backward(method, batch, channels, side)))
+    else:
+        main(smoke="--smoke" in sys.argv[1:])

@@ -270,48 +270,48 @@ class AdaptiveAdderLR:
 
 
 # %% [markdown]
-# ### A fast path
-#
-# The readable core above is what the note shows. The layer below computes the same function
-# and the same gradients with less traffic through memory; the benchmark times it, and
-# `make bench` compares it with `F.conv2d`. Three identities remove whole passes:
+# **A fast path.** The readable core above is what the note shows. `adder_conv2d_fast` below
+# computes the same outputs and the same gradients with less traffic through memory; the
+# benchmark (`make bench NAME=addernet`) times it against `F.conv2d` and the reference code's
+# approach. Written out, with $g[p, o] = \partial L / \partial Y[p, o]$, three identities remove
+# whole passes over the $(P \times c_{out} \times J)$ work:
 #
 # - **Forward (Eq. 2).** $|X - F| = X + F - 2\min(X, F)$, so
-#   $$Y[p, o] = 2\sum_j \min(X[p, j], F[o, j]) - \sum_j X[p, j] - \sum_j F[o, j] .$$
-#   The large $(P \times c_{out} \times J)$ work is one elementwise minimum and its sum, where
-#   the core subtracts, takes absolute values and sums; the other two sums are per patch and
-#   per filter.
+#   $$Y[p, o] = 2\sum_j \min(X[p, j], F[o, j]) - \sum_j X[p, j] - \sum_j F[o, j] :$$
+#   one elementwise minimum and its sum, where the core subtracts, takes absolute values and
+#   sums. The other two sums are one number per patch and one per filter.
 # - **Input gradient (Eq. 6).** $\operatorname{HT}(F - X) = \operatorname{clamp}(F, X - 1, X + 1) - X$, so
 #   $$\frac{\partial L}{\partial X[p, j]} = \sum_o g[p, o]\, \operatorname{clamp}(F[o, j], X[p, j] - 1, X[p, j] + 1) - X[p, j] \sum_o g[p, o] :$$
 #   one clamp with tensor bounds and a batched matrix-vector product, where the core subtracts,
-#   clamps and multiplies.
-# - **Filter gradient (Eq. 5).** $\sum_p g[p, o]\, X[p, j]$ is exactly a convolution's weight
-#   gradient, so PyTorch's own kernel (`torch.nn.grad.conv2d_weight`) computes it from the
-#   image with no patch matrix; $F[o, j] \sum_p g[p, o]$ is subtracted afterwards.
+#   clamps and multiplies. The input pixel's gradient is then the sum over the patches that read it.
+# - **Filter gradient (Eq. 5).** As in `filter_gradient`,
+#   $\sum_p (X[p, j] - F[o, j])\, g[p, o] = (g^\top X)[o, j] - F[o, j] \sum_p g[p, o]$: a matrix
+#   product, accumulated from the same patches that the input gradient unfolds.
 #
-# **Memory and cache.** The core unfolds the whole $(N H' W' \times J)$ patch matrix, nine
-# times the input for 3×3 filters, in the forward pass and again in the backward pass. The fast
-# path unfolds one band of output positions at a time ($2^{18}$ numbers at most), writes its
-# results in place, and folds each band's input gradient back at once, so its peak memory is
-# the output and the input gradient plus a few megabytes, whatever the batch. Inside a band it
-# reuses one $(\text{rows} \times c_{out} \times J)$ block of $2^{19}$ numbers (2 MB, the L2
-# cache of one core here): each pass writes the block and the next reads it back while it is
-# still in cache. Patch rows are laid out channels last, $J$ in (kH, kW, C) order, so that
-# building them copies runs of $C$ numbers rather than runs of kW. The filters are permuted the
-# same way, which changes no sum.
+# **Memory and cache.** The core unfolds the whole $(N H' W' \times J)$ patch matrix, nine times
+# the input for 3×3 filters, in the forward pass and again in the backward pass. The fast path
+# unfolds one band of output positions at a time ($2^{17}$ numbers at most) and folds each
+# band's input gradient back at once, so its peak memory is the output and the input gradient
+# plus a few megabytes, whatever the batch. Inside a band it reuses one
+# $(\text{rows} \times c_{out} \times J)$ block of $2^{19}$ numbers (2 MB, the L2 cache of one
+# core of the machine we tuned on): each large pass writes the block and the next reads it back
+# while it is still in cache. Patch rows are laid out channels last, $J$ in (kH, kW, C) order,
+# so that building them copies runs of $C$ numbers rather than runs of kW; the filters are
+# permuted the same way, which changes no sum.
 #
-# What stays is the floor of eager PyTorch: every elementwise pass streams the block through
-# the cache, while `F.conv2d` keeps its products in registers inside one matrix-multiply
-# kernel. The fast path is therefore still several times slower than a convolution (see
-# `make bench`), and on the small layers of LeNet-5 and the small ResNet below, where the
-# Python loop and the per-call overhead dominate, it is no faster than the core.
+# What remains is the floor of eager PyTorch: every elementwise pass streams the block through
+# the cache, where `F.conv2d` keeps its products in registers inside one matrix-multiply kernel,
+# so the fast path stays several times slower than a convolution. On the small layers of the
+# experiments below, LeNet-5's and the small ResNet's, the Python loop and the cost of each
+# call dominate and the fast path is hardly faster than the core, so the experiments train with
+# the readable core.
 
 # %%
 # --8<-- [start:core-fast]
 # Sizes in numbers: a (rows, C_out, J) block of 2**19 float32 is 2 MB, one core's L2 cache on
-# our machine; a band unfolds at most 2**18 patch entries, so memory does not grow with the batch.
+# our machine; a band unfolds at most 2**17 patch entries (0.5 MB), so memory does not grow with the batch.
 FAST_BLOCK_ELEMENTS = 1 << 19
-FAST_BAND_ELEMENTS = 1 << 18
+FAST_BAND_ELEMENTS = 1 << 17
 
 
 def _even_pieces(total: int, most: int) -> list[slice]:
@@ -383,6 +383,53 @@ def _plan(n: int, out_h: int, out_w: int, filters: torch.Tensor) -> tuple[int, l
     return per_block, _bands(n, out_h, out_w, max(per_block, FAST_BAND_ELEMENTS // filters.shape[-1]))
 
 
+def _sums_of_minima(x: torch.Tensor, filters: torch.Tensor, kernel, stride: int, padding: int, out_size) -> tuple:
+    """sum_j min(X[p, j], F[o, j]) as (N*L, O), and sum_j X[p, j] as (N*L, 1), band by band."""
+    out_channels, patch_size = filters.shape[1:]
+    per_block, bands = _plan(x.shape[0], *out_size, filters)
+    min_sums = x.new_empty(x.shape[0] * out_size[0] * out_size[1], out_channels)  # (N*L, O)
+    patch_sums = x.new_empty(len(min_sums), 1)  # (N*L, 1)
+    patch_rows = x.new_empty(max(map(_positions, bands)), patch_size)  # (B, J), reused by every band
+    block = x.new_empty(per_block, out_channels, patch_size)  # (c, O, J), reused by every block
+    done = 0
+    for band in bands:
+        patches = _band_patches(x, band, kernel, stride, padding, out=patch_rows)  # (b, J)
+        torch.sum(patches, dim=1, keepdim=True, out=patch_sums[done:done + len(patches)])
+        for rows, sums in zip(patches[:, None, :].split(per_block), min_sums[done:done + len(patches)].split(per_block)):
+            torch.sum(torch.minimum(rows, filters, out=block[:len(rows)]), dim=2, out=sums)  # (c, 1, J) -> (c, O, J) -> (c, O)
+        done += len(patches)
+    return min_sums, patch_sums
+
+
+def _band_gradients(x: torch.Tensor, filters: torch.Tensor, kernel, stride: int, padding: int, grad_y: torch.Tensor,
+                    need_input: bool, need_filters: bool) -> tuple:
+    """Band by band, from one unfolding of the patches: Eq. 6 summed over filters and folded back
+    onto the input, (N, C, H, W), and the products sum_p g[p, o] X[p, j] of Eq. 5, (O, J); None
+    for what is not needed."""
+    out_channels, patch_size = filters.shape[1:]
+    per_block, bands = _plan(x.shape[0], grad_y.shape[2], grad_y.shape[3], filters)
+    most = max(map(_positions, bands))
+    patch_rows, row_grads = x.new_empty(most, patch_size), x.new_empty(most, patch_size)  # (B, J) each, reused
+    upstream = x.new_empty(most, out_channels)  # (B, O), reused
+    block = x.new_empty(per_block, out_channels, patch_size)  # (c, O, J), reused
+    grad_x = torch.zeros_like(x) if need_input else None  # (N, C, H, W)
+    products = x.new_zeros(out_channels, patch_size) if need_filters else None  # (O, J)
+    for band in bands:
+        images, rows, cols = band
+        patches = _band_patches(x, band, kernel, stride, padding, out=patch_rows)  # (b, J)
+        g = upstream[:len(patches)]  # (b, O), rows aligned with the patches
+        g.view(-1, rows.stop - rows.start, cols.stop - cols.start, out_channels).copy_(grad_y[images, :, rows, cols].permute(0, 2, 3, 1))
+        if need_filters:
+            products.addmm_(g.T, patches)  # (O, b) @ (b, J), as filter_gradient does for all patches at once
+        if need_input:
+            for x_rows, g_rows, grad_rows in zip(*(t[:len(patches), None, :].split(per_block) for t in (patches, g, row_grads))):
+                clipped = torch.clamp(filters, x_rows - 1, x_rows + 1, out=block[:len(x_rows)])  # (c, O, J): X + HT(F - X)
+                torch.bmm(g_rows, clipped, out=grad_rows)  # (c, 1, O) @ (c, O, J) -> (c, 1, J)
+            band_grad = row_grads[:len(patches)].addcmul_(patches, g.sum(dim=1, keepdim=True), value=-1)  # (b, J): minus X sum_o g
+            _fold_band(grad_x, band_grad, band, kernel, stride, padding)
+    return grad_x, products
+
+
 class FastAdderFunction(torch.autograd.Function):
     """``AdderFunction``'s values and gradients (Eqs. 2, 5, 6), band by band and block by block,
     with one large elementwise pass each way instead of three (see the identities above)."""
@@ -391,54 +438,25 @@ class FastAdderFunction(torch.autograd.Function):
     def forward(ctx, x, weight, stride, padding):
         n, _, h, w = x.shape
         out_channels, _, kh, kw = weight.shape
-        out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+        out_size = ((h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1)
         filters = weight.permute(0, 2, 3, 1).reshape(1, out_channels, -1)  # (1, O, J), J in (kH, kW, C) order
-        per_block, bands = _plan(n, out_h, out_w, filters)
-        min_sums = x.new_empty(n * out_h * out_w, out_channels)  # (N*L, O): sum_j min(X, F)
-        patch_sums = x.new_empty(n * out_h * out_w, 1)  # (N*L, 1): sum_j X
-        patch_rows = x.new_empty(max(map(_positions, bands)), filters.shape[2])  # (B, J), reused by every band
-        block = x.new_empty(per_block, out_channels, filters.shape[2])  # (c, O, J), reused by every block
-        done = 0
-        for band in bands:
-            patches = _band_patches(x, band, (kh, kw), stride, padding, out=patch_rows)  # (b, J)
-            torch.sum(patches, dim=1, keepdim=True, out=patch_sums[done:done + len(patches)])
-            for rows, sums in zip(patches[:, None, :].split(per_block), min_sums[done:done + len(patches)].split(per_block)):
-                torch.sum(torch.minimum(rows, filters, out=block[:len(rows)]), dim=2, out=sums)  # (c, 1, J) -> (c, O, J) -> (c, O)
-            done += len(patches)
-        del patch_rows, block  # before the output's copy below, so that peak memory holds one of them, not both
-        y = min_sums.mul_(2).sub_(patch_sums).sub_(filters.sum(dim=2))  # (N*L, O): -sum_j |X - F|
+        min_sums, patch_sums = _sums_of_minima(x, filters, (kh, kw), stride, padding, out_size)
+        y = min_sums.mul_(2).sub_(patch_sums).sub_(filters.sum(dim=2))  # (N*L, O): -sum_j |X - F|, in place
         ctx.save_for_backward(x, weight)
         ctx.geometry = (stride, padding)
-        return y.view(n, out_h, out_w, out_channels).permute(0, 3, 1, 2).contiguous()  # (N, O, H', W')
+        return y.view(n, *out_size, out_channels).permute(0, 3, 1, 2).contiguous()  # (N, O, H', W')
 
     @staticmethod
     def backward(ctx, grad_y):
         x, weight = ctx.saved_tensors
         stride, padding = ctx.geometry
-        out_channels, _, kh, kw = weight.shape
-        grad_x = grad_w = None
-        if ctx.needs_input_grad[0]:
-            filters = weight.permute(0, 2, 3, 1).reshape(1, out_channels, -1)  # (1, O, J)
-            per_block, bands = _plan(x.shape[0], grad_y.shape[2], grad_y.shape[3], filters)
-            most = max(map(_positions, bands))
-            patch_rows, row_grads = x.new_empty(most, filters.shape[2]), x.new_empty(most, filters.shape[2])  # (B, J) each, reused
-            upstream = x.new_empty(most, out_channels)  # (B, O), reused
-            block = x.new_empty(per_block, out_channels, filters.shape[2])  # (c, O, J), reused
-            grad_x = torch.zeros_like(x)  # (N, C, H, W)
-            for band in bands:
-                images, rows, cols = band
-                patches = _band_patches(x, band, (kh, kw), stride, padding, out=patch_rows)  # (b, J)
-                b = len(patches)
-                g = upstream[:b]  # (b, O), rows aligned with the patches
-                g.view(-1, rows.stop - rows.start, cols.stop - cols.start, out_channels).copy_(grad_y[images, :, rows, cols].permute(0, 2, 3, 1))
-                for x_rows, g_rows, grad_rows in zip(*(t[:b, None, :].split(per_block) for t in (patches, g, row_grads))):
-                    clipped = torch.clamp(filters, x_rows - 1, x_rows + 1, out=block[:len(x_rows)])  # (c, O, J): X + HT(F - X)
-                    torch.bmm(g_rows, clipped, out=grad_rows)  # (c, 1, O) @ (c, O, J) -> (c, 1, J)
-                band_grad = row_grads[:b].addcmul_(patches, g.sum(dim=1, keepdim=True), value=-1)  # (b, J): sum_o HT(F - X) g
-                _fold_band(grad_x, band_grad, band, (kh, kw), stride, padding)
+        out_channels, channels, kh, kw = weight.shape
+        filters = weight.permute(0, 2, 3, 1).reshape(1, out_channels, -1)  # (1, O, J)
+        grad_x, products = _band_gradients(x, filters, (kh, kw), stride, padding, grad_y, *ctx.needs_input_grad[:2])
+        grad_w = None
         if ctx.needs_input_grad[1]:
-            products = torch.nn.grad.conv2d_weight(x, weight.shape, grad_y, stride, padding)  # sum_p g[p, o] X[p, j]
-            grad_w = products - weight * grad_y.sum(dim=(0, 2, 3))[:, None, None, None]  # Eq. 5: sum_p (X - F) g
+            grad_w = products - filters[0] * grad_y.sum(dim=(0, 2, 3))[:, None]  # Eq. 5: sum_p (X - F) g, (O, J)
+            grad_w = grad_w.view(out_channels, kh, kw, channels).permute(0, 3, 1, 2).contiguous()  # (O, C, kH, kW)
         return grad_x, grad_w, None, None
 
 
