@@ -410,6 +410,7 @@ def _band_gradients(x: torch.Tensor, filters: torch.Tensor, kernel, stride: int,
     per_block, bands = _plan(x.shape[0], grad_y.shape[2], grad_y.shape[3], filters)
     most = max(map(_positions, bands))
     patch_rows, row_grads = x.new_empty(most, patch_size), x.new_empty(most, patch_size)  # (B, J) each, reused
+    upper = x.new_empty(most, patch_size)  # (B, J), reused: X + 1
     upstream = x.new_empty(most, out_channels)  # (B, O), reused
     block = x.new_empty(per_block, out_channels, patch_size)  # (c, O, J), reused
     grad_x = torch.zeros_like(x) if need_input else None  # (N, C, H, W)
@@ -422,10 +423,15 @@ def _band_gradients(x: torch.Tensor, filters: torch.Tensor, kernel, stride: int,
         if need_filters:
             products.addmm_(g.T, patches)  # (O, b) @ (b, J), as filter_gradient does for all patches at once
         if need_input:
-            for x_rows, g_rows, grad_rows in zip(*(t[:len(patches), None, :].split(per_block) for t in (patches, g, row_grads))):
-                clipped = torch.clamp(filters, x_rows - 1, x_rows + 1, out=block[:len(x_rows)])  # (c, O, J): X + HT(F - X)
-                torch.bmm(g_rows, clipped, out=grad_rows)  # (c, 1, O) @ (c, O, J) -> (c, 1, J)
-            band_grad = row_grads[:len(patches)].addcmul_(patches, g.sum(dim=1, keepdim=True), value=-1)  # (b, J): minus X sum_o g
+            # The bounds X - 1 and X + 1 for the whole band in two calls, not two per block: on
+            # blocks of a few rows the cost of each call matters. X - 1 goes where the band's
+            # gradient will: each block's product overwrites only the bounds it has just used.
+            lower = torch.sub(patches, 1, out=row_grads[:len(patches)])  # (b, J)
+            torch.add(patches, 1, out=upper[:len(patches)])
+            for low, high, g_rows in zip(*(t[:len(patches), None, :].split(per_block) for t in (lower, upper, g))):
+                clipped = torch.clamp(filters, low, high, out=block[:len(low)])  # (c, O, J): X + HT(F - X)
+                torch.bmm(g_rows, clipped, out=low)  # (c, 1, O) @ (c, O, J) -> (c, 1, J)
+            band_grad = lower.addcmul_(patches, g.sum(dim=1, keepdim=True), value=-1)  # (b, J): minus X sum_o g
             _fold_band(grad_x, band_grad, band, kernel, stride, padding)
     return grad_x, products
 
