@@ -11,7 +11,6 @@ beside ours (its gigabyte allocations would slow whatever ran next to it). Run w
 `make bench NAME=addernet`.
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import torch.nn.functional as F
 
 from papernotes import load_core
 from papernotes.benchreport import BenchReport
-from papernotes.timing import interleaved_medians, peak_memory_bytes
+from papernotes.timing import interleaved_medians, peak_memory_bytes, peak_memory_in_new_process
 
 ROOT = Path(__file__).resolve().parents[1]
 core = load_core(ROOT / "companions/addernet.py")
@@ -78,15 +77,6 @@ def forward_backward(method: str, batch: int, channels: int, side: int):
     return call
 
 
-def peak_in_a_fresh_process(method: str, batch: int, channels: int, side: int) -> int:
-    """Peak memory of one call, measured by this script in a new interpreter. In this one, heap
-    memory that earlier calls freed (the unfold approach's gigabytes) would be reused without
-    showing, and peak_memory_bytes fixes glibc's mmap threshold for the rest of the process,
-    which would slow every later timing down."""
-    command = [sys.executable, __file__, "--peak-memory", method, str(batch), str(channels), str(side)]
-    return int(subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
-
-
 def check_methods_agree(channels: int):
     """The three adder implementations give the same values and gradients (float64)."""
     generator = torch.Generator().manual_seed(0)
@@ -116,7 +106,7 @@ def main(smoke: bool = False) -> BenchReport:
             beside = interleaved_medians(pair, repeat=unfold_repeat, warmup=1 if warmup else 0)
             seconds[batch] |= {"unfold": beside["unfold"], "ours, beside unfold": beside["ours"]}
     measured = ("ours",) if smoke else ("ours", "readable core", "F.conv2d", "unfold")  # each a new interpreter, seconds
-    memory = {(batch, name): peak_in_a_fresh_process(name, batch, channels, side)
+    memory = {(batch, name): peak_memory_in_new_process(__file__, name, batch, channels, side)
               for batch in batches for name in measured if name != "unfold" or batch in unfold_batches}
     activation_bytes = {batch: 2 * batch * channels * side * side * 4 for batch in batches}  # float32 input + output
 

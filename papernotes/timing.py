@@ -3,33 +3,41 @@
 import ctypes
 import gc
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 
+def _seconds_per_call(fn: Callable[[], object], min_time: float) -> float:
+    """One sample: ``fn()`` once, or in a loop until ``min_time`` seconds have passed; seconds per call."""
+    gc.collect()
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / calls
+
+
+def _check_counts(repeat: int, warmup: int, min_time: float) -> None:
+    if repeat < 1 or warmup < 0 or min_time < 0:
+        raise ValueError(f"repeat must be >= 1, warmup >= 0 and min_time >= 0, got repeat={repeat!r}, "
+                         f"warmup={warmup!r}, min_time={min_time!r}")
+
+
 def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 2, min_time: float = 0.0) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeat`` runs after ``warmup`` runs.
+    """Median wall-clock seconds of ``fn()`` over ``repeat`` samples after ``warmup`` calls.
 
     With ``min_time`` each sample loops ``fn`` until that many seconds have passed and
     reports the time per call, so very fast functions are not lost in timer noise.
     """
-    if repeat < 1 or warmup < 0:
-        raise ValueError(f"repeat must be >= 1 and warmup >= 0, got repeat={repeat!r}, warmup={warmup!r}")
+    _check_counts(repeat, warmup, min_time)
     for _ in range(warmup):
         fn()
-    samples = []
-    for _ in range(repeat):
-        gc.collect()
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        samples.append(elapsed / calls)
-    return statistics.median(samples)
+    return statistics.median(_seconds_per_call(fn, min_time) for _ in range(repeat))
 
 
 _M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
@@ -62,22 +70,40 @@ def peak_memory_bytes(make_fn: Callable[[], Callable[[], object]]) -> int:
     return max(_status_kib("VmHWM") - baseline_kib, 0) * 1024
 
 
-def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int = 1) -> dict[str, float]:
-    """Median seconds of each function, sampled round-robin.
+def peak_memory_in_new_process(script: str | Path, *args: object) -> int:
+    """Peak memory printed by ``python SCRIPT --peak-memory ARGS...``, run in a new interpreter.
+
+    Benchmarks measure memory this way, never in the process that times: peak_memory_bytes
+    fixes glibc's mmap threshold for the rest of its process, so every later allocation above
+    128 KiB maps and faults in fresh pages (a 512 x 512 matmul ran 5x slower after it), and
+    heap memory that earlier calls freed would hide a peak. The script answers
+    ``--peak-memory`` by printing ``peak_memory_bytes(...)`` for the case its arguments name.
+    """
+    script = Path(script).resolve()
+    command = [sys.executable, str(script), "--peak-memory", *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=script.parents[1])
+    if done.returncode != 0 or not done.stdout.strip().isdigit():
+        raise RuntimeError(f"{script.name} --peak-memory {' '.join(map(str, args))} exited with {done.returncode} "
+                           f"and printed {done.stdout.strip()!r}: {done.stderr.strip()[-500:]}")
+    return int(done.stdout)
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int = 7, warmup: int = 1,
+                        min_time: float = 0.0) -> dict[str, float]:
+    """Median seconds per call of each function, sampled round-robin.
 
     Alternating the candidates spreads any background load over all of them alike, so
-    their ratios stay meaningful on a busy machine.
+    their ratios stay meaningful on a busy machine. A single call that takes well under a
+    millisecond mostly measures idle threads waking up and caches left cold by the previous
+    candidate; ``min_time`` makes each sample a loop of calls lasting that long, as a
+    training loop would call the function.
     """
-    if repeat < 1 or warmup < 0:
-        raise ValueError(f"repeat must be >= 1 and warmup >= 0, got repeat={repeat!r}, warmup={warmup!r}")
+    _check_counts(repeat, warmup, min_time)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     samples = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            gc.collect()
-            start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
+            samples[name].append(_seconds_per_call(fn, min_time))
     return {name: statistics.median(values) for name, values in samples.items()}

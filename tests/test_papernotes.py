@@ -1,6 +1,7 @@
 """The helper package: core loading, seeding (the claims ledger has tests/test_claims.py)."""
 
 import textwrap
+import time
 
 import pytest
 import torch
@@ -90,6 +91,17 @@ def test_interleaved_medians_reports_every_candidate():
     assert times["slow"] > times["fast"] >= 0
     with pytest.raises(ValueError, match="repeat"):
         interleaved_medians({"x": lambda: None}, repeat=0)
+    with pytest.raises(ValueError, match="min_time"):
+        interleaved_medians({"x": lambda: None}, min_time=-1)
+
+
+def test_a_looped_sample_reports_seconds_per_call():
+    from papernotes.timing import interleaved_medians
+
+    calls = []
+    times = interleaved_medians({"sleep": lambda: (calls.append(1), time.sleep(0.002))}, repeat=3, warmup=0, min_time=0.02)
+    assert len(calls) >= 3 * 9  # each sample looped until 20 ms had passed
+    assert 0.002 <= times["sleep"] < 0.02  # per call, not per sample
 
 
 def test_costs_count_a_known_layer():
