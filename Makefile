@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 # Two stages in one environment: the site builder alone (small, enough to serve the site),
 # then the companion runtime and the test tools on top (torch and its CUDA wheels: large).
 # The site stage skips byte-compiling (--no-compile): Python writes the bytecode of what the
-# build imports when it first imports it, and the rest (55 MB, mostly Jupyter's kernel
-# dependencies, which mkdocs-jupyter installs but never imports) is never written.
+# build imports when it first imports it, and the rest is never written (of 55 MB, most is
+# for packages the build never imports, such as IPython, jedi and debugpy, which come with
+# mkdocs-jupyter's kernel dependencies).
 SITE_STAMP := $(VENV)/.site-installed
 FULL_STAMP := $(VENV)/.runtime-installed
 NAME ?=
