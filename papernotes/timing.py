@@ -77,11 +77,12 @@ def peak_memory_in_new_process(script: str | Path, *args: object) -> int:
     fixes glibc's mmap threshold for the rest of its process, so every later allocation above
     128 KiB maps and faults in fresh pages (a 512 x 512 matmul ran 5x slower after it), and
     heap memory that earlier calls freed would hide a peak. The script answers
-    ``--peak-memory`` by printing ``peak_memory_bytes(...)`` for the case its arguments name.
+    ``--peak-memory`` by printing ``peak_memory_bytes(...)`` for the case its arguments name;
+    it runs in the current directory, as the calling benchmark does.
     """
     script = Path(script).resolve()
     command = [sys.executable, str(script), "--peak-memory", *map(str, args)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=script.parents[1])
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0 or not done.stdout.strip().isdigit():
         raise RuntimeError(f"{script.name} --peak-memory {' '.join(map(str, args))} exited with {done.returncode} "
                            f"and printed {done.stdout.strip()!r}: {done.stderr.strip()[-500:]}")

@@ -1,7 +1,7 @@
 """The helper package: core loading, seeding (the claims ledger has tests/test_claims.py)."""
 
 import textwrap
-import time
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -95,13 +95,19 @@ def test_interleaved_medians_reports_every_candidate():
         interleaved_medians({"x": lambda: None}, min_time=-1)
 
 
-def test_a_looped_sample_reports_seconds_per_call():
-    from papernotes.timing import interleaved_medians
+def test_a_looped_sample_reports_seconds_per_call(monkeypatch):
+    from papernotes import timing
 
-    calls = []
-    times = interleaved_medians({"sleep": lambda: (calls.append(1), time.sleep(0.002))}, repeat=3, warmup=0, min_time=0.02)
-    assert len(calls) >= 3 * 9  # each sample looped until 20 ms had passed
-    assert 0.002 <= times["sleep"] < 0.02  # per call, not per sample
+    clock, calls = [0.0], []
+    monkeypatch.setattr(timing, "time", SimpleNamespace(perf_counter=lambda: clock[0]))  # a clock only work() moves
+
+    def work():
+        calls.append(1)
+        clock[0] += 1 / 256  # dyadic steps: four of them are exactly min_time
+
+    times = timing.interleaved_medians({"work": work}, repeat=3, warmup=0, min_time=1 / 64)
+    assert len(calls) == 3 * 4  # each sample looped until min_time had passed
+    assert times["work"] == 1 / 256  # per call, not per sample
 
 
 def test_costs_count_a_known_layer():
