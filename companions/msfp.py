@@ -525,7 +525,6 @@ def int8(t: torch.Tensor, dim: int) -> torch.Tensor:
     return int8_per_tensor(t)  # per tensor: the reduction axis plays no part
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 fp32_0, int8_0 = test_accuracy(model), test_accuracy(model, int8)
 print(f"seed 0: FP32 test accuracy {fp32_0:.1%}; per-tensor INT8 {int8_0:.1%}")
 assert fp32_0 > 0.95, "the baseline must be good before quantization says anything"
@@ -677,7 +676,6 @@ ledger.measure("C2", density, note="32 / (1 + m + 8/16): sign, m mantissa bits a
 # 2, each with its FP32 and per-tensor INT8 accuracy.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 networks = {seed: model if seed == 0 else train_network(seed) for seed in SEEDS}
 fp32 = {seed: test_accuracy(net) for seed, net in networks.items()}
 int8_acc = {seed: test_accuracy(net, int8) for seed, net in networks.items()}
@@ -695,7 +693,6 @@ def points(better: float, worse: float) -> float:
 # 16, nearest rounding), no fine-tuning.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 widths = {n: mantissa_bits_of(f"MSFP{n}") for n in range(16, 10, -1)}
 direct = {(seed, n): test_accuracy(networks[seed], msfp_boxes(m, 16)) for seed in SEEDS for n, m in widths.items()}
 print("seed   FP32   INT8 " + " ".join(f"MSFP{n:<2}" for n in widths))
@@ -749,7 +746,6 @@ def fine_tune(net: nn.Module, quantize, seed: int, epochs: int = 2) -> nn.Module
     return tuned.eval()
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 tuned12 = {seed: accuracy(fine_tune(networks[seed], msfp_boxes(widths[12], 16), seed), data.x_test, data.y_test) for seed in SEEDS}
 best12 = {seed: max(direct[seed, 12], tuned12[seed]) for seed in SEEDS}
 for seed in SEEDS:
@@ -767,7 +763,6 @@ ledger.measure("C6", [points(fp32[s], best12[s]) for s in SEEDS],
 # a pixel.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 box_sizes = (16, 32, 64, 128, None)
 by_box = {(seed, n, box): direct[seed, n] if box == 16 else test_accuracy(networks[seed], msfp_boxes(widths[n], box))
           for seed in SEEDS for n in (16, 12) for box in box_sizes}
@@ -822,7 +817,6 @@ print(f"FP32 logits unchanged on every seed; seed 0, layer2 conv2 input: channel
       f"{channel_max[0] / channel_max[1:].max():.0f}x the largest other channel")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 outlier = {(seed, n, box): test_accuracy(outlier_nets[seed], msfp_boxes(widths[n], box))
            for seed in SEEDS for n in (16, 12) for box in (16, None)}
 outlier_int8 = {seed: test_accuracy(outlier_nets[seed], int8) for seed in SEEDS}

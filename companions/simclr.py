@@ -428,7 +428,6 @@ for temperature in (0.1, 0.5):
 # trained) embeddings where the true denominator is small.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 def subtract_self_similarity(z1, z2, temperature):
     """The 'subtract e^(1/tau)' recipe: no mask, the self term is removed after the sum."""
     z = F.normalize(torch.cat([z1, z2]), dim=1)  # (2N, d)
@@ -691,7 +690,6 @@ def histogram_matching_accuracy(augment, images: torch.Tensor, generator: torch.
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 shortcut = {name: [histogram_matching_accuracy(augment, unlabelled[128 * seed:128 * (seed + 1)], torch.Generator().manual_seed(seed))
                    for seed in SEEDS]
             for name, augment in AUGMENTATIONS.items()}
@@ -765,7 +763,6 @@ def linear_probe(train: torch.Tensor, test: torch.Tensor) -> float:
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 random_init_accuracy = linear_probe(*frozen_features(make_encoder().eval()))
 print(f"untrained encoder, linear probe on h: {random_init_accuracy:.1%} (chance 25%)")
 
@@ -776,7 +773,6 @@ print(f"untrained encoder, linear probe on h: {random_init_accuracy:.1%} (chance
 # (C8). We probe $h$ for every run and $z=g(h)$ for the crop + colour run (C6).
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 RUNS = {
     "crop + colour": dict(augment=AUGMENTATIONS["crop + colour"]),
     "crop only": dict(augment=AUGMENTATIONS["crop only"]),
@@ -828,7 +824,6 @@ ledger.measure(
 )
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 ledger.show()
 
 # %% [markdown]
