@@ -58,7 +58,9 @@ def peak_memory_bytes(make_fn: Callable[[], Callable[[], object]]) -> int:
     (VmHWM) is reset and the call runs again: the peak is VmHWM minus the RSS just before it,
     so buffers freed before the call returns still count. glibc's mmap threshold is fixed
     first, or freed large buffers would stay cached in the heap and hide from the second call.
-    This runs in-process: forking after OpenMP threads have started can deadlock the child.
+    That setting stays for the rest of the process and slows later allocations, so benchmarks
+    call this in an interpreter of its own, through ``peak_memory_in_new_process`` (a fresh
+    interpreter, not a fork: forking after OpenMP threads have started can deadlock the child).
     """
     ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
     fn = make_fn()
