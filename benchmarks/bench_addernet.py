@@ -7,8 +7,10 @@ floors are F.conv2d of the same shape, the same number of multiply-adds in a tun
 for memory the bytes a convolution keeps: its input and its output. The unfold approach needs
 about 5 GB per forward pass at batch 32 and two to three times that in backward, more than a
 shared 2-core machine can spare, so it runs at batches 4 and 8 only, in short runs of its own
-beside ours (its gigabyte allocations would slow whatever ran next to it). Run with
-`make bench NAME=addernet`.
+beside ours (its gigabyte allocations would slow whatever ran next to it). One more floor is
+the fast path's own: its four large passes alone (see ``block_passes``), which says how much of
+its time the approach itself needs and how much goes to everything around those passes. Run
+with `make bench NAME=addernet`.
 """
 
 import sys
@@ -29,6 +31,7 @@ SMOKE_CHANNELS, SMOKE_SIDE, SMOKE_BATCHES = 8, 8, (1,)
 CONV_TARGET, MEMORY_TARGET, TARGET_BATCHES = 10.0, 2.0, (8, 32)  # issue 14: at most, at batches 8 and 32
 CONV = "F.conv2d of the same shape"
 MEMORY = "a convolution's input + output bytes"
+BLOCK_PASSES = "the fast path's four block passes alone"
 
 
 class UnfoldAdder(torch.autograd.Function):
@@ -54,6 +57,33 @@ class UnfoldAdder(torch.autograd.Function):
         grad_cols = (-diff.clamp(-1, 1) * g).sum(dim=0)  # (J, N*L): HT(F - X) summed over filters
         grad_cols = grad_cols.reshape(-1, n, h * w).transpose(0, 1)  # (N, J, L)
         return F.fold(grad_cols, (h, w), KERNEL, padding=PADDING), grad_w.reshape(len(w_col), c, KERNEL, KERNEL)
+
+
+def block_passes(batch: int, channels: int, side: int):
+    """A callable running only the fast path's large passes, on this layer's numbers of blocks:
+    per block of patch rows, the forward's minimum and its sum and the backward's clamp and
+    batched product, on random rows and views made in advance. No unfolding, folding or
+    bookkeeping: eager PyTorch runs these four passes in no fewer calls, so their time is the
+    least the fast path's approach can take."""
+    generator = torch.Generator().manual_seed(batch)
+    filters = torch.randn(1, channels, channels * KERNEL * KERNEL, generator=generator)  # (1, O, J)
+    per_block, bands = core._plan(batch, side, side, filters)
+    most = max(map(core._positions, bands))
+    rows = torch.randn(most, 1, filters.shape[2], generator=generator)  # (B, 1, J)
+    lower, upper, upstream = rows - 1, rows + 1, torch.randn(most, 1, channels, generator=generator)
+    sums, row_grads = torch.empty(most, channels), torch.empty(most, 1, filters.shape[2])
+    block = torch.empty(per_block, *filters.shape[1:])  # (c, O, J)
+    views = {length: list(zip(*(t[:length].split(per_block) for t in (rows, lower, upper, upstream, sums, row_grads))))
+             for length in set(map(core._positions, bands))}
+    pieces = [views[core._positions(band)] for band in bands]
+
+    def call():
+        for band in pieces:
+            for r, low, high, g, out_sums, out_grads in band:
+                torch.sum(torch.minimum(r, filters, out=block[:len(r)]), dim=2, out=out_sums)
+                torch.bmm(g, torch.clamp(filters, low, high, out=block[:len(r)]), out=out_grads)
+
+    return call
 
 
 METHODS = {
@@ -100,6 +130,7 @@ def main(smoke: bool = False) -> BenchReport:
     seconds = {}
     for batch in batches:
         calls = {name: forward_backward(name, batch, channels, side) for name in ("ours", "readable core", "F.conv2d")}
+        calls[BLOCK_PASSES] = block_passes(batch, channels, side)
         seconds[batch] = interleaved_medians(calls, repeat=repeat, warmup=warmup)
         if batch in unfold_batches:
             pair = {name: forward_backward(name, batch, channels, side) for name in ("ours", "unfold")}
@@ -117,22 +148,25 @@ def main(smoke: bool = False) -> BenchReport:
     print(f"{'batch':>5} {'method':14} {'median ms':>10} {'ours/this':>10} {'peak MiB':>9}")
     for batch in batches:
         t = seconds[batch]
-        for name in ("ours", "readable core", "unfold", "F.conv2d"):
+        for name in ("ours", "readable core", "unfold", "F.conv2d", BLOCK_PASSES):
             if name not in t:
                 continue
             ours = t["ours, beside unfold"] if name == "unfold" else t["ours"]
             peak = f"{memory[batch, name] / 2**20:>9.1f}" if (batch, name) in memory else f"{'':>9}"
-            print(f"{batch:>5} {name:14} {t[name] * 1e3:>10.1f} {ours / t[name]:>10.3f} {peak}")
+            label = "block passes" if name == BLOCK_PASSES else name
+            print(f"{batch:>5} {label:14} {t[name] * 1e3:>10.1f} {ours / t[name]:>10.3f} {peak}")
         memory_ratio = memory[batch, "ours"] / activation_bytes[batch]
         target = batch in TARGET_BATCHES and not smoke
         case = f"batch {batch}"
         report.add(case, CONV, "floor", t["ours"] / t["F.conv2d"], target=CONV_TARGET if target else None)
         if memory_ratio > 0:  # a tiny smoke-run layer can stay within pages the process already holds
             report.add(case, f"peak memory against {MEMORY}", "floor", memory_ratio, target=MEMORY_TARGET if target else None)
+        report.add(case, BLOCK_PASSES, "floor", t["ours"] / t[BLOCK_PASSES])
         report.add(case, "the readable core adder_conv2d", "peer", t["ours"] / t["readable core"])
         if "unfold" in t:
             report.add(case, "the reference code's unfold approach", "peer", t["ours, beside unfold"] / t["unfold"])
-        print(f"{batch:>5} ours / F.conv2d = {t['ours'] / t['F.conv2d']:.2f} (target {CONV_TARGET} at batches {TARGET_BATCHES}); "
+        print(f"{batch:>5} ours / F.conv2d = {t['ours'] / t['F.conv2d']:.2f} (target {CONV_TARGET} at batches {TARGET_BATCHES}), "
+              f"of which the block passes alone take {t[BLOCK_PASSES] / t['F.conv2d']:.2f}; "
               f"peak memory / {MEMORY} = {memory_ratio:.2f} ({memory[batch, 'ours'] / 2**20:.1f} MiB against "
               f"{activation_bytes[batch] / 2**20:.1f} MiB; target {MEMORY_TARGET})")
     return report

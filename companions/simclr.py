@@ -169,6 +169,9 @@ for args in [(torch.ones(4, 3), torch.ones(5, 3), 0.5), (torch.ones(1, 3), torch
 
 # %%
 # --8<-- [start:core-fast]
+from papernotes.autograd import saved_tensors_used_once
+
+
 def nt_xent_fast(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
     """The same loss as ``nt_xent``, value and gradient, with the backward written out by hand.
 
@@ -176,8 +179,9 @@ def nt_xent_fast(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torc
     (the lower-left block is the upper-right one transposed) and runs 1.75 floor-sized matrix
     products where autograd runs three (it differentiates U @ U.T as a product of two unrelated
     matrices), with four elementwise passes over two buffers where autograd's diagonal fill,
-    log-softmax and cross-entropy, forward and backward, make more and allocate one each. It has
-    no double backward (``create_graph=True`` raises). Temperatures too cold for
+    log-softmax and cross-entropy, forward and backward, make more and allocate one each; the
+    backward writes its coefficients over the saved exponentials unless the graph is kept
+    (``retain_graph=True``). It has no double backward (``create_graph=True`` raises). Temperatures too cold for
     ``exp(1 / temperature)`` in the dtype's range fall back to ``nt_xent``.
     """
     _check_inputs(z1, z2, temperature)
@@ -220,11 +224,12 @@ class _NTXentFast(torch.autograd.Function):
         unit, norms, top, bottom_right, row_sums = ctx.saved_tensors
         views, n = unit.shape[0], unit.shape[0] // 2
         inverse_sums = row_sums.reciprocal()  # (2N,): 1 / Z_i
-        top_coefficients = inverse_sums[:n, None] + inverse_sums  # (N, 2N): 1/Z_i + 1/Z_k
-        top_coefficients *= top  # e^s_ik (1/Z_i + 1/Z_k) = P_ik + P_ki: the softmax, symmetrised
+        # Over the saved e^S when nothing will read it again: fresh matrices would cost page faults.
+        reuse = saved_tensors_used_once()
+        # e^s_ik (1/Z_i + 1/Z_k) = P_ik + P_ki: the softmax, symmetrised, (N, 2N)
+        top_coefficients = torch.mul(top, inverse_sums[:n, None] + inverse_sums, out=top if reuse else None)
         top_coefficients.diagonal(n).sub_(2)  # minus the partner's one-hot, once from each side
-        bottom_coefficients = inverse_sums[n:, None] + inverse_sums[n:]  # (N, N)
-        bottom_coefficients *= bottom_right
+        bottom_coefficients = torch.mul(bottom_right, inverse_sums[n:, None] + inverse_sums[n:], out=bottom_right if reuse else None)  # (N, N)
         grad_unit = torch.empty_like(unit)  # (2N, d): sum_k (P_ik + P_ki - 2 [k = p(i)]) u_k
         torch.mm(top_coefficients, unit, out=grad_unit[:n])  # view 1: M11 U1 + M12 U2
         torch.mm(bottom_coefficients, unit[n:], out=grad_unit[n:])  # view 2: M22 U2 ...

@@ -8,6 +8,7 @@
 - costs: parameters and multiply-adds of a model
 - weights: copy a reference model's weights into ours by position
 - cores: load a companion's method core without running the notebook
+- autograd: whether a hand-written backward may write over what its forward saved
 
 - notebooks: clean re-execution of a companion into its twin (`make execute`)
 

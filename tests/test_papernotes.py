@@ -132,3 +132,27 @@ def test_copy_weights_in_order_reshapes_and_rejects_mismatches():
         copy_weights_in_order(torch.nn.Linear(4, 2), conv)
     with pytest.raises(ValueError, match="tensors"):
         copy_weights_in_order(torch.nn.Linear(4, 3, bias=False), conv)
+
+
+def test_saved_tensors_used_once_only_when_the_graph_is_freed_after_backward():
+    from papernotes.autograd import saved_tensors_used_once
+
+    answers = []
+
+    class Probe(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            answers.append(saved_tensors_used_once())
+            return grad * 2
+
+    x = torch.ones(3, requires_grad=True)
+    y = Probe.apply(x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    torch.autograd.grad(Probe.apply(x).sum(), x)
+    assert answers == [False, True, True]
+    assert saved_tensors_used_once() is False  # outside a backward pass
