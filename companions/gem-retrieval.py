@@ -634,7 +634,6 @@ def whitening_aps(model, pooling) -> dict[str, torch.Tensor]:
 # but we could not check them against its text (see the last section), so they are not a claim.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 POOLINGS = ("SPoC (average)", "MAC (max)", "GeM (learned p)")
 pooling_aps, whitened, learned_p = {}, {}, {}
 for seed in SEEDS:
@@ -653,7 +652,6 @@ for seed in SEEDS:
 # numbers fall, they are recorded.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 def interval_text(low: float, high: float) -> str:
     return f"[{low:+.3f}, {high:+.3f}]"
 

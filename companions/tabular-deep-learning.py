@@ -398,7 +398,6 @@ for name in DATASETS:
           f"{int(np.isnan(split.x_train).sum())} missing training entries")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -532,7 +531,6 @@ print(f"{len(results)} searches of {N_TRIALS} trials: {len(results) * N_TRIALS} 
 # this ratio blows up there; read it together with the table above it.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 DEEP = ("MLP", "ResNet")
 ENSEMBLES = {"XGB+MLP+ResNet": ("XGBoost", "MLP", "ResNet"), "MLP+ResNet": DEEP, "XGB+MLP": ("XGBoost", "MLP")}
 COLUMNS = list(MODELS) + list(ENSEMBLES)
@@ -560,7 +558,6 @@ print(f"{'rel. deterioration':18} " + " ".join(f"{deterioration[c]:>14.0%}" for 
 # claim gives the per-table means behind it.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 def seed_mean(seed: int, column: str) -> float:
     """Test log-loss of ``column`` on ``seed``, averaged over the data sets."""
     return float(np.mean([test_loss[name, seed, column] for name in DATASETS]))
@@ -601,7 +598,6 @@ ledger.measure(
 # "much less tuning" but gives no number for "much", so the line asks only for less.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 def tuning_gain(name: str, seed: int, model: str) -> float:
     """Relative drop of the best validation log-loss from trial 0 to the last trial."""
     curve = results[name, seed, model].valid_curve
