@@ -181,7 +181,8 @@ def nt_xent_fast(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torc
     matrices), with four elementwise passes over two buffers where autograd's diagonal fill,
     log-softmax and cross-entropy, forward and backward, make more and allocate one each; the
     backward writes its coefficients over the saved exponentials unless the graph is kept
-    (``retain_graph=True``). It has no double backward (``create_graph=True`` raises). Temperatures too cold for
+    (``retain_graph=True``), so that no second pair of full-size matrices stays alive. It has
+    no double backward (``create_graph=True`` raises). Temperatures too cold for
     ``exp(1 / temperature)`` in the dtype's range fall back to ``nt_xent``.
     """
     _check_inputs(z1, z2, temperature)
@@ -224,12 +225,15 @@ class _NTXentFast(torch.autograd.Function):
         unit, norms, top, bottom_right, row_sums = ctx.saved_tensors
         views, n = unit.shape[0], unit.shape[0] // 2
         inverse_sums = row_sums.reciprocal()  # (2N,): 1 / Z_i
-        # Over the saved e^S when nothing will read it again: fresh matrices would cost page faults.
-        reuse = saved_tensors_used_once()
-        # e^s_ik (1/Z_i + 1/Z_k) = P_ik + P_ki: the softmax, symmetrised, (N, 2N)
-        top_coefficients = torch.mul(top, inverse_sums[:n, None] + inverse_sums, out=top if reuse else None)
+        # P_ik + P_ki = e^s_ik (1/Z_i + 1/Z_k): the softmax, symmetrised. The products go over the
+        # saved e^S when nothing will read it again, so each broadcast sum is freed at once and no
+        # second pair of full-size matrices stays alive; with retain_graph=True, into the sums.
+        reuse = saved_tensors_used_once() and top.dtype == inverse_sums.dtype
+        top_coefficients = inverse_sums[:n, None] + inverse_sums  # (N, 2N): 1/Z_i + 1/Z_k
+        top_coefficients = top.mul_(top_coefficients) if reuse else top_coefficients.mul_(top)
+        bottom_coefficients = inverse_sums[n:, None] + inverse_sums[n:]  # (N, N)
+        bottom_coefficients = bottom_right.mul_(bottom_coefficients) if reuse else bottom_coefficients.mul_(bottom_right)
         top_coefficients.diagonal(n).sub_(2)  # minus the partner's one-hot, once from each side
-        bottom_coefficients = torch.mul(bottom_right, inverse_sums[n:, None] + inverse_sums[n:], out=bottom_right if reuse else None)  # (N, N)
         grad_unit = torch.empty_like(unit)  # (2N, d): sum_k (P_ik + P_ki - 2 [k = p(i)]) u_k
         torch.mm(top_coefficients, unit, out=grad_unit[:n])  # view 1: M11 U1 + M12 U2
         torch.mm(bottom_coefficients, unit[n:], out=grad_unit[n:])  # view 2: M22 U2 ...

@@ -4,7 +4,9 @@ A hand-written backward that ends in a full-size map (GeM's input gradient, NT-X
 coefficient matrix) can reuse a saved tensor of that size instead of allocating a new one: on
 a two-core machine a fresh 19 MB map costs about as much as a pass over it, in page faults.
 That is safe only when autograd frees the graph after this backward pass, which is the
-default; with ``retain_graph=True`` a second backward would read the overwritten tensor.
+default; with ``retain_graph=True`` a second backward would read the overwritten tensor. A
+``saved_tensors_hooks`` pack hook that keeps the tensor itself (rather than a copy) sees it
+overwritten too.
 """
 
 import torch
