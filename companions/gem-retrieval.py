@@ -175,8 +175,8 @@ class GeMFunction(torch.autograd.Function):
         grad_times_pooled = grad_pooled * pooled  # (B, C)
         if ctx.needs_input_grad[0]:
             # Written over x^(p-1) when nothing will read it again: a new map would cost page faults.
-            reuse = slope if saved_tensors_used_once() else None
-            grad_x = torch.mul(slope, (grad_times_pooled / powered_sum)[:, :, None, None], out=reuse)  # (B, C, H, W)
+            overwrite = slope if saved_tensors_used_once() else None
+            grad_x = torch.mul(slope, (grad_times_pooled / powered_sum)[:, :, None, None], out=overwrite)  # (B, C, H, W)
         if ctx.needs_input_grad[1]:
             grad_p_terms = grad_times_pooled * (log_weighted_sum / powered_sum - pooled.log()) / p  # (B, C)
             grad_p = grad_p_terms.sum(dim=0) if p.dim() == 1 else grad_p_terms.sum()
