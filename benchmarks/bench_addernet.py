@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from papernotes import load_core
 from papernotes.benchreport import BenchReport
-from papernotes.timing import interleaved_medians, peak_memory_bytes, peak_memory_in_new_process
+from papernotes.timing import PEAK_MEMORY_FLAG, interleaved_medians, peak_memory_bytes, peak_memory_in_new_process
 
 ROOT = Path(__file__).resolve().parents[1]
 core = load_core(ROOT / "companions/addernet.py")
@@ -173,7 +173,7 @@ def main(smoke: bool = False) -> BenchReport:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--peak-memory"]:
+    if sys.argv[1:2] == [PEAK_MEMORY_FLAG]:
         method, batch, channels, side = sys.argv[2], *map(int, sys.argv[3:6])
         torch.set_num_threads(2)
         print(peak_memory_bytes(lambda: forward_backward(method, batch, channels, side)))

@@ -16,7 +16,7 @@ from pytorch_metric_learning.losses import SelfSupervisedLoss
 
 from papernotes import load_core
 from papernotes.benchreport import BenchReport
-from papernotes.timing import interleaved_medians, peak_memory_bytes, peak_memory_in_new_process
+from papernotes.timing import PEAK_MEMORY_FLAG, interleaved_medians, peak_memory_bytes, peak_memory_in_new_process
 
 core = load_core("companions/simclr.py")
 DIM, TEMPERATURE = 128, 0.5
@@ -136,7 +136,7 @@ def main(smoke: bool = False) -> BenchReport:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--peak-memory"]:
+    if sys.argv[1:2] == [PEAK_MEMORY_FLAG]:
         name, views = sys.argv[2], int(sys.argv[3])
         torch.set_num_threads(2)
         print(peak_memory_bytes(lambda: forward_backward(LOSSES[name], views)))

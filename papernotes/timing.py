@@ -41,6 +41,7 @@ def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 2, m
 
 
 _M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+PEAK_MEMORY_FLAG = "--peak-memory"  # how peak_memory_in_new_process asks a benchmark script for one case
 
 
 def _status_kib(field: str) -> int:
@@ -83,10 +84,10 @@ def peak_memory_in_new_process(script: str | Path, *args: object) -> int:
     it runs in the current directory, as the calling benchmark does.
     """
     script = Path(script).resolve()
-    command = [sys.executable, str(script), "--peak-memory", *map(str, args)]
+    command = [sys.executable, str(script), PEAK_MEMORY_FLAG, *map(str, args)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0 or not done.stdout.strip().isdigit():
-        raise RuntimeError(f"{script.name} --peak-memory {' '.join(map(str, args))} exited with {done.returncode} "
+        raise RuntimeError(f"{script.name} {PEAK_MEMORY_FLAG} {' '.join(map(str, args))} exited with {done.returncode} "
                            f"and printed {done.stdout.strip()!r}: {done.stderr.strip()[-500:]}")
     return int(done.stdout)
 
